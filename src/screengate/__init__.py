@@ -1,0 +1,1 @@
+"""screengate: account access for a streaming platform."""

@@ -1,0 +1,69 @@
+"""Accounts, email normalisation and the password rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+from dataclasses import dataclass
+from datetime import datetime
+
+from screengate.domain.errors import InvalidEmail, WeakPassword
+from screengate.domain.ids import AccountId
+
+MIN_PASSWORD_LENGTH = 8
+# Long enough for any passphrase, short enough that hashing it is no denial-of-service lever.
+MAX_PASSWORD_LENGTH = 256
+# NIST SP 800-63B 5.2.2: no more than 100 consecutive failed attempts on one account.
+MAX_CONSECUTIVE_FAILED_SIGN_INS = 100
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+@dataclass(slots=True)
+class Account:
+    id: AccountId
+    email: str
+    password_hash: str
+    plan: str
+    created_at: datetime
+    password_changed_at: datetime
+    totp_secret: str | None = None
+    failed_sign_ins: int = 0
+
+    @property
+    def sign_in_locked(self) -> bool:
+        return self.failed_sign_ins >= MAX_CONSECUTIVE_FAILED_SIGN_INS
+
+
+def normalise_email(raw: str) -> str:
+    """Emails are unique case-insensitively; we store and compare the lower-cased form."""
+    email = raw.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidEmail(field="email")
+    return email
+
+
+def check_new_password(password: str, *, email: str, common: Container[str]) -> None:
+    """Refuse what NIST SP 800-63B 5.1.1.2 says to refuse: short, common or contextual."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(
+            f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password", rule="too_short"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            f"Use at most {MAX_PASSWORD_LENGTH} characters.", field="password", rule="too_long"
+        )
+    folded = password.lower()
+    if folded in common:
+        raise WeakPassword(
+            "That password is too common; choose one that is hard to guess.",
+            field="password",
+            rule="common",
+        )
+    local_part = email.partition("@")[0]
+    if folded in (email, local_part) or len(set(folded)) < 3:
+        raise WeakPassword(
+            "That password is too easy to guess; choose another.",
+            field="password",
+            rule="guessable",
+        )

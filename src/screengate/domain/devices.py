@@ -1,0 +1,60 @@
+"""Devices: whatever signed in, and what it last watched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from screengate.domain.ids import AccountId, DeviceId, ProfileId
+
+MAX_DEVICE_NAME = 80
+
+
+class DeviceType(StrEnum):
+    PHONE = "phone"
+    TABLET = "tablet"
+    PC_APP = "pc_app"
+    WEB_BROWSER = "web_browser"
+    SMART_TV = "smart_tv"
+    STREAMING_STICK = "streaming_stick"
+    GAME_CONSOLE = "game_console"
+
+
+DEFAULT_DEVICE_NAMES = {
+    DeviceType.PHONE: "Phone",
+    DeviceType.TABLET: "Tablet",
+    DeviceType.PC_APP: "PC app",
+    DeviceType.WEB_BROWSER: "Web browser",
+    DeviceType.SMART_TV: "Smart TV",
+    DeviceType.STREAMING_STICK: "Streaming stick",
+    DeviceType.GAME_CONSOLE: "Game console",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What "Manage access and devices" shows as a device's last watch."""
+
+    at: datetime
+    profile_id: ProfileId
+    title_id: str
+
+
+@dataclass(slots=True)
+class Device:
+    id: DeviceId
+    account_id: AccountId
+    type: DeviceType
+    name: str
+    created_at: datetime
+    user_agent: str | None = None
+    last_activity: Activity | None = None
+
+
+def choose_device_name(given: str | None, from_user_agent: str | None, type_: DeviceType) -> str:
+    """The client's own name wins; then one read from the User-Agent; then the type's name."""
+    for candidate in (given, from_user_agent):
+        if candidate and (name := " ".join(candidate.split())[:MAX_DEVICE_NAME]):
+            return name
+    return DEFAULT_DEVICE_NAMES[type_]

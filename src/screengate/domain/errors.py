@@ -1,0 +1,127 @@
+"""Domain errors. Each has a stable `code`; the API maps them to HTTP in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain_error"
+    title: ClassVar[str] = "The request could not be completed"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class EmailTaken(DomainError):
+    code = "email_taken"
+    title = "An account with this email already exists"
+
+
+class WeakPassword(DomainError):
+    code = "weak_password"
+    title = "Choose a stronger password"
+
+
+class InvalidEmail(DomainError):
+    code = "invalid_email"
+    title = "That does not look like an email address"
+
+
+class UnknownPlan(DomainError):
+    code = "unknown_plan"
+    title = "There is no such plan"
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    title = "Incorrect email or password"
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    title = "Too many sign-in attempts"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Too many sign-in attempts. Try again in {retry_after_seconds} seconds.",
+            retry_after=retry_after_seconds,
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+class InvalidToken(DomainError):
+    code = "invalid_token"
+    title = "The credential is missing, malformed or unknown"
+
+
+class TokenExpired(DomainError):
+    code = "token_expired"
+    title = "The access token has expired; refresh it"
+
+
+class SignedOut(DomainError):
+    code = "signed_out"
+    title = "This device has been signed out"
+
+    def __init__(self, reason: str, at: datetime | None) -> None:
+        super().__init__(
+            _SIGNED_OUT_DETAIL.get(reason, "This device has been signed out."),
+            reason=reason,
+            signed_out_at=at.isoformat() if at else None,
+        )
+        self.reason = reason
+
+
+_SIGNED_OUT_DETAIL = {
+    "signed_out_here": "You signed out on this device.",
+    "signed_out_remotely": "You were signed out from another device.",
+    "signed_out_everywhere": "You were signed out because someone chose Sign out of all devices.",
+    "password_changed": "You were signed out because the account password was changed.",
+    "expired": "Your session expired. Please sign in again.",
+    "token_reuse": "You were signed out because this device's credentials were used twice.",
+    "operator": "You were signed out by customer support.",
+}
+
+
+class WrongPassword(DomainError):
+    code = "wrong_password"
+    title = "The current password is not correct"
+
+
+class DeviceNotFound(DomainError):
+    code = "device_not_found"
+    title = "No signed-in device with that id on this account"
+
+
+class ProfileNotFound(DomainError):
+    code = "profile_not_found"
+    title = "No profile with that id on this account"
+
+
+class ProfileLimit(DomainError):
+    code = "profile_limit"
+    title = "This account already has the most profiles it can have"
+
+
+class ProfileNameTaken(DomainError):
+    code = "profile_name_taken"
+    title = "Another profile already has that name"
+
+
+class LastProfile(DomainError):
+    code = "last_profile"
+    title = "An account keeps at least one profile"
+
+
+class InvalidProfile(DomainError):
+    code = "invalid_profile"
+    title = "The profile is not valid"
+
+
+class AccountNotFound(DomainError):
+    code = "account_not_found"
+    title = "No account with that email"

@@ -1,0 +1,38 @@
+"""The account's security log: who signed in where, who signed out whom and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from screengate.domain.ids import AccountId, DeviceId, SessionId
+
+Detail = dict[str, str | int | bool | None]
+
+
+class EventKind(StrEnum):
+    SIGNED_UP = "signed_up"
+    SIGNED_IN = "signed_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGNED_OUT = "signed_out"
+    PASSWORD_CHANGED = "password_changed"
+    PLAN_CHANGED = "plan_changed"
+    TOKEN_REUSE = "token_reuse_detected"
+    PROFILE_CREATED = "profile_created"
+    PROFILE_DELETED = "profile_deleted"
+    SIGN_IN_UNLOCKED = "sign_in_unlocked"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    account_id: AccountId
+    kind: EventKind
+    at: datetime
+    device_id: DeviceId | None = None
+    device_name: str | None = None
+    session_id: SessionId | None = None
+    ip: str | None = None
+    location: str | None = None
+    detail: Detail = field(default_factory=dict)
+    id: int | None = None

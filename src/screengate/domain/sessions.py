@@ -1,0 +1,133 @@
+"""Sessions (one signed-in device), the credentials they hold, and how they end."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from screengate.domain.ids import AccountId, DeviceId, SessionId
+
+
+class SignOutReason(StrEnum):
+    SIGNED_OUT_HERE = "signed_out_here"
+    SIGNED_OUT_REMOTELY = "signed_out_remotely"
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    PASSWORD_CHANGED = "password_changed"
+    EXPIRED = "expired"
+    TOKEN_REUSE = "token_reuse"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    access_ttl: timedelta = timedelta(minutes=15)
+    # A device unheard of this long must sign in again (its refresh token stops working).
+    idle_ttl: timedelta = timedelta(days=30)
+    # And however active, after this long.
+    absolute_ttl: timedelta = timedelta(days=365)
+
+    def __post_init__(self) -> None:
+        if not timedelta(seconds=1) <= self.access_ttl <= timedelta(minutes=15):
+            raise ValueError("access tokens live between 1 second and 15 minutes")
+
+
+@dataclass(slots=True)
+class Session:
+    id: SessionId
+    account_id: AccountId
+    device_id: DeviceId
+    created_at: datetime
+    last_seen_at: datetime
+    ip: str | None = None
+    location: str | None = None
+    signed_out_at: datetime | None = None
+    sign_out_reason: SignOutReason | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.signed_out_at is None
+
+    def has_lapsed(self, now: datetime, policy: SessionPolicy) -> bool:
+        return (
+            now - self.last_seen_at >= policy.idle_ttl
+            or now - self.created_at >= policy.absolute_ttl
+        )
+
+    def sign_out(self, reason: SignOutReason, at: datetime) -> bool:
+        """End the session; the first reason sticks. True if this call ended it."""
+        if not self.live:
+            return False
+        self.signed_out_at = at
+        self.sign_out_reason = reason
+        return True
+
+
+class CredentialKind(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+@dataclass(slots=True)
+class Credential:
+    """A token as the store keeps it: only its hash, never the token."""
+
+    token_hash: str
+    kind: CredentialKind
+    session_id: SessionId
+    account_id: AccountId
+    device_id: DeviceId
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A device proven by a live access token."""
+
+    account_id: AccountId
+    device_id: DeviceId
+    session_id: SessionId
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: SessionId
+    device_id: DeviceId
+
+
+@dataclass(frozen=True, slots=True)
+class SignOut:
+    """The outcome of any sign-out: what the store ended, and what the bus tells everyone."""
+
+    account_id: AccountId
+    reason: SignOutReason
+    at: datetime
+    session_ids: tuple[SessionId, ...]
+    device_ids: tuple[DeviceId, ...]
+
+
+def hash_token(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast unsalted hash is enough to make a leaked
+    # table useless; a slow hash would only slow every request down.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def end_sessions(
+    account_id: AccountId, sessions: Iterable[Session], reason: SignOutReason, at: datetime
+) -> SignOut:
+    ended = [s for s in sessions if s.sign_out(reason, at)]
+    return SignOut(
+        account_id=account_id,
+        reason=reason,
+        at=at,
+        session_ids=tuple(s.id for s in ended),
+        device_ids=tuple(s.device_id for s in ended),
+    )

@@ -1,0 +1,1 @@
+"""Use cases: each is one small function over the ports, in one unit of work."""

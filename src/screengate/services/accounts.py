@@ -1,0 +1,164 @@
+"""Signing up, the account page, changing the password or the plan."""
+
+from __future__ import annotations
+
+from screengate.domain.accounts import Account, check_new_password, normalise_email
+from screengate.domain.errors import AccountNotFound, EmailTaken, InvalidToken, WrongPassword
+from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.ids import AccountId, ProfileId
+from screengate.domain.profiles import Profile, clean_profile_name
+from screengate.domain.sessions import Principal, SignOutReason
+from screengate.ports import Ports, UnitOfWork
+from screengate.services.announce import announce
+from screengate.services.sign_out import end_and_log
+from screengate.services.views import AccountView, SignOutReceipt
+
+
+async def sign_up(
+    ports: Ports, *, email: str, password: str, plan: str, ip: str | None = None
+) -> Account:
+    email = normalise_email(email)
+    ports.plans[plan]
+    check_new_password(password, email=email, common=ports.common_passwords)
+    async with ports.uow() as uow:
+        if await uow.accounts.by_email(email) is not None:
+            raise EmailTaken(field="email")
+    password_hash = await ports.hasher.hash(password)
+    now = ports.clock.now()
+    account = Account(
+        id=AccountId(ports.tokens.new_id()),
+        email=email,
+        password_hash=password_hash,
+        plan=plan,
+        created_at=now,
+        password_changed_at=now,
+    )
+    first_profile = Profile(
+        id=ProfileId(ports.tokens.new_id()),
+        account_id=account.id,
+        name=clean_profile_name(email.partition("@")[0].replace(".", " ").title()[:50]),
+        kids=False,
+        created_at=now,
+    )
+    async with ports.uow() as uow:
+        await uow.accounts.add(account)
+        await uow.profiles.add(first_profile)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=account.id,
+                kind=EventKind.SIGNED_UP,
+                at=now,
+                ip=ip,
+                location=ports.geo.locate(ip),
+                detail={"plan": plan},
+            )
+        )
+        await uow.commit()
+    return account
+
+
+async def get_account(ports: Ports, principal: Principal) -> AccountView:
+    async with ports.uow() as uow:
+        account = await _account(uow, principal.account_id)
+        profiles = await uow.profiles.for_account(account.id)
+    return AccountView(account=account, plan=ports.plans[account.plan], profiles=profiles)
+
+
+async def change_password(
+    ports: Ports,
+    principal: Principal,
+    *,
+    current_password: str,
+    new_password: str,
+    sign_out_all_devices: bool = True,
+    ip: str | None = None,
+) -> SignOutReceipt | None:
+    """The other half of taking an account back: every other device must sign in again."""
+    async with ports.uow() as uow:
+        account = await _account(uow, principal.account_id)
+    if not await ports.hasher.verify(account.password_hash, current_password):
+        raise WrongPassword(field="current_password")
+    check_new_password(new_password, email=account.email, common=ports.common_passwords)
+    new_hash = await ports.hasher.hash(new_password)
+    now = ports.clock.now()
+    async with ports.uow() as uow:
+        await uow.lock_account(account.id)
+        fresh = await _account(uow, account.id)
+        fresh.password_hash = new_hash
+        fresh.password_changed_at = now
+        fresh.failed_sign_ins = 0
+        await uow.accounts.save(fresh)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=account.id,
+                kind=EventKind.PASSWORD_CHANGED,
+                at=now,
+                device_id=principal.device_id,
+                session_id=principal.session_id,
+                ip=ip,
+                location=ports.geo.locate(ip),
+                detail={"signed_out_other_devices": sign_out_all_devices},
+            )
+        )
+        receipt = None
+        if sign_out_all_devices:
+            live = await uow.sessions.live_for_account(account.id)
+            others = [s for s in live if s.id != principal.session_id]
+            receipt = await end_and_log(
+                uow, ports, account.id, others, SignOutReason.PASSWORD_CHANGED, principal, ip
+            )
+        await uow.commit()
+    if receipt is not None:
+        await announce(ports, receipt.sign_out)
+    return receipt
+
+
+async def change_plan(ports: Ports, email: str, plan: str) -> Account:
+    """The operator's plan change. A downgrade stops nothing already playing."""
+    ports.plans[plan]
+    async with ports.uow() as uow:
+        account = await uow.accounts.by_email(normalise_email(email))
+        if account is None:
+            raise AccountNotFound(email=email)
+        await uow.lock_account(account.id)
+        previous, account.plan = account.plan, plan
+        await uow.accounts.save(account)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=account.id,
+                kind=EventKind.PLAN_CHANGED,
+                at=ports.clock.now(),
+                detail={"from": previous, "to": plan, "by": "operator"},
+            )
+        )
+        await uow.commit()
+    return account
+
+
+async def unlock_sign_in(ports: Ports, email: str) -> Account:
+    """Support lifts the lock that 100 consecutive failed sign-ins put on an account."""
+    async with ports.uow() as uow:
+        account = await uow.accounts.by_email(normalise_email(email))
+        if account is None:
+            raise AccountNotFound(email=email)
+        await uow.lock_account(account.id)
+        account.failed_sign_ins = 0
+        await uow.accounts.save(account)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=account.id,
+                kind=EventKind.SIGN_IN_UNLOCKED,
+                at=ports.clock.now(),
+                detail={"by": "operator"},
+            )
+        )
+        await uow.commit()
+    return account
+
+
+async def _account(uow: UnitOfWork, account_id: AccountId) -> Account:
+    account = await uow.accounts.get(account_id)
+    if account is None:
+        # The session outlived its account: treat the credential as unknown.
+        raise InvalidToken()
+    return account

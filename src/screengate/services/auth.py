@@ -1,0 +1,268 @@
+"""Signing in, refreshing, and proving a device on every request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from screengate.domain.accounts import Account, normalise_email
+from screengate.domain.devices import Device, DeviceType, choose_device_name
+from screengate.domain.errors import (
+    InvalidCredentials,
+    InvalidEmail,
+    InvalidToken,
+    SignedOut,
+    TokenExpired,
+    TooManyAttempts,
+)
+from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.ids import AccountId, DeviceId, SessionId
+from screengate.domain.sessions import (
+    Credential,
+    CredentialKind,
+    Principal,
+    Session,
+    SignOutReason,
+    TokenPair,
+    end_sessions,
+    hash_token,
+)
+from screengate.ports import Ports, UnitOfWork
+from screengate.services.announce import announce
+
+# A locked account gets a long wait: only support (or a password change) lifts the lock.
+LOCKED_RETRY_AFTER_SECONDS = 3600
+
+
+async def sign_in(
+    ports: Ports,
+    *,
+    email: str,
+    password: str,
+    device_type: DeviceType,
+    device_name: str | None = None,
+    device_id: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> TokenPair:
+    try:
+        email = normalise_email(email)
+    except InvalidEmail:
+        await ports.hasher.verify_dummy(password)
+        raise InvalidCredentials() from None
+    await ports.throttle.check(email, ip)
+    async with ports.uow() as uow:
+        account = await uow.accounts.by_email(email)
+    if account is None:
+        await ports.hasher.verify_dummy(password)
+        await ports.throttle.failed(email, ip)
+        raise InvalidCredentials()
+    if account.sign_in_locked:
+        raise TooManyAttempts(LOCKED_RETRY_AFTER_SECONDS)
+    if not await ports.hasher.verify(account.password_hash, password):
+        await _record_failure(ports, account, ip)
+        await ports.throttle.failed(email, ip)
+        raise InvalidCredentials()
+    await ports.throttle.succeeded(email)
+    rehashed = None
+    if ports.hasher.needs_rehash(account.password_hash):
+        rehashed = await ports.hasher.hash(password)
+    now = ports.clock.now()
+    location = ports.geo.locate(ip)
+    async with ports.uow() as uow:
+        await uow.lock_account(account.id)
+        fresh = await uow.accounts.get(account.id)
+        if fresh is None:
+            raise InvalidCredentials()
+        if fresh.failed_sign_ins or rehashed:
+            fresh.failed_sign_ins = 0
+            fresh.password_hash = rehashed or fresh.password_hash
+            await uow.accounts.save(fresh)
+        device = await _device_for(
+            uow, ports, fresh.id, device_id, device_type, device_name, user_agent, now
+        )
+        session = Session(
+            id=SessionId(ports.tokens.new_id()),
+            account_id=fresh.id,
+            device_id=device.id,
+            created_at=now,
+            last_seen_at=now,
+            ip=ip,
+            location=location,
+        )
+        await uow.sessions.add(session)
+        pair = await _issue(uow, ports, session, now)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=fresh.id,
+                kind=EventKind.SIGNED_IN,
+                at=now,
+                device_id=device.id,
+                device_name=device.name,
+                session_id=session.id,
+                ip=ip,
+                location=location,
+                detail={"device_type": device.type.value, "new_device": device.created_at == now},
+            )
+        )
+        await uow.commit()
+    return pair
+
+
+async def _device_for(
+    uow: UnitOfWork,
+    ports: Ports,
+    account_id: AccountId,
+    device_id: str | None,
+    device_type: DeviceType,
+    device_name: str | None,
+    user_agent: str | None,
+    now: datetime,
+) -> Device:
+    """A device that signs in again keeps its identity (and its place in the list)."""
+    if device_id:
+        known = await uow.devices.get(account_id, DeviceId(device_id))
+        if known is not None and known.type == device_type:
+            if device_name:
+                known.name = choose_device_name(device_name, None, device_type)
+                await uow.devices.save(known)
+            return known
+    device = Device(
+        id=DeviceId(ports.tokens.new_id()),
+        account_id=account_id,
+        type=device_type,
+        name=choose_device_name(device_name, ports.namer.name_for(user_agent), device_type),
+        created_at=now,
+        user_agent=user_agent[:512] if user_agent else None,
+    )
+    await uow.devices.add(device)
+    return device
+
+
+async def _record_failure(ports: Ports, account: Account, ip: str | None) -> None:
+    async with ports.uow() as uow:
+        await uow.lock_account(account.id)
+        fresh = await uow.accounts.get(account.id)
+        if fresh is None:
+            return
+        fresh.failed_sign_ins += 1
+        await uow.accounts.save(fresh)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=fresh.id,
+                kind=EventKind.SIGN_IN_FAILED,
+                at=ports.clock.now(),
+                ip=ip,
+                location=ports.geo.locate(ip),
+                detail={"consecutive_failures": fresh.failed_sign_ins},
+            )
+        )
+        await uow.commit()
+
+
+async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+    access, refresh = ports.tokens.token(), ports.tokens.token()
+    for token, kind, expires_at in (
+        (access, CredentialKind.ACCESS, now + ports.policy.access_ttl),
+        (refresh, CredentialKind.REFRESH, now + ports.policy.idle_ttl),
+    ):
+        await uow.credentials.add(
+            Credential(
+                token_hash=hash_token(token),
+                kind=kind,
+                session_id=session.id,
+                account_id=session.account_id,
+                device_id=session.device_id,
+                issued_at=now,
+                expires_at=expires_at,
+            )
+        )
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=int(ports.policy.access_ttl.total_seconds()),
+        session_id=session.id,
+        device_id=session.device_id,
+    )
+
+
+async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> TokenPair:
+    """Rotate: the old refresh token is spent; presenting it again signs the device out."""
+    now = ports.clock.now()
+    token_hash = hash_token(refresh_token)
+    async with ports.uow() as uow:
+        credential = await uow.credentials.get(token_hash)
+        if credential is None or credential.kind is not CredentialKind.REFRESH:
+            raise InvalidToken()
+        await uow.lock_account(credential.account_id)
+        session = await uow.sessions.get(credential.session_id)
+        if session is None:
+            raise InvalidToken()
+        if not session.live:
+            raise SignedOut(str(session.sign_out_reason), session.signed_out_at)
+        lapsed = session.has_lapsed(now, ports.policy) or credential.expires_at <= now
+        reused = not lapsed and not await uow.credentials.claim(token_hash, now)
+        if not lapsed and not reused:
+            session.last_seen_at = now
+            session.ip = ip or session.ip
+            session.location = ports.geo.locate(ip) or session.location
+            await uow.sessions.save(session)
+            pair = await _issue(uow, ports, session, now)
+            await uow.commit()
+            return pair
+        reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
+        sign_out = end_sessions(session.account_id, [session], reason, now)
+        await uow.sessions.save(session)
+        device = await uow.devices.get(session.account_id, session.device_id)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=session.account_id,
+                kind=EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT,
+                at=now,
+                device_id=session.device_id,
+                device_name=device.name if device else None,
+                session_id=session.id,
+                ip=ip,
+                location=ports.geo.locate(ip),
+                detail={"reason": reason.value},
+            )
+        )
+        await uow.commit()
+    await announce(ports, sign_out)
+    raise SignedOut(reason.value, now)
+
+
+async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -> Principal:
+    """The check every request makes. Revoked is refused the moment the sign-out returned."""
+    now = ports.clock.now()
+    token_hash = hash_token(access_token)
+    principal = ports.revocations.get(token_hash)
+    if principal is None:
+        principal = await _principal_from_store(ports, token_hash, now)
+        ports.revocations.put(token_hash, principal)
+    elif principal.expires_at <= now:
+        raise TokenExpired()
+    if ports.revocations.due_for_touch(principal.session_id, now):
+        async with ports.uow() as uow:
+            await uow.sessions.touch(principal.session_id, now, ip, ports.geo.locate(ip))
+            await uow.commit()
+    return principal
+
+
+async def _principal_from_store(ports: Ports, token_hash: str, now: datetime) -> Principal:
+    async with ports.uow() as uow:
+        credential = await uow.credentials.get(token_hash)
+        if credential is None or credential.kind is not CredentialKind.ACCESS:
+            raise InvalidToken()
+        session = await uow.sessions.get(credential.session_id)
+    if session is None:
+        raise InvalidToken()
+    if not session.live:
+        raise SignedOut(str(session.sign_out_reason), session.signed_out_at)
+    if credential.expires_at <= now:
+        raise TokenExpired()
+    return Principal(
+        account_id=credential.account_id,
+        device_id=credential.device_id,
+        session_id=credential.session_id,
+        expires_at=credential.expires_at,
+    )

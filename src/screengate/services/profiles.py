@@ -1,0 +1,126 @@
+"""Profiles: "Who's watching?", add, rename, lock with a PIN, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from screengate.domain.errors import ProfileNotFound
+from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.ids import ProfileId
+from screengate.domain.profiles import (
+    Profile,
+    check_can_add,
+    check_can_delete,
+    check_name_free,
+    check_pin,
+    clean_profile_name,
+)
+from screengate.domain.sessions import Principal
+from screengate.ports import Ports
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """A PATCH: None leaves a field as it is; `remove_pin` unlocks the profile."""
+
+    name: str | None = None
+    kids: bool | None = None
+    pin: str | None = None
+    remove_pin: bool = False
+
+
+async def list_profiles(ports: Ports, principal: Principal) -> list[Profile]:
+    async with ports.uow() as uow:
+        return await uow.profiles.for_account(principal.account_id)
+
+
+async def create_profile(
+    ports: Ports, principal: Principal, *, name: str, kids: bool = False, pin: str | None = None
+) -> Profile:
+    name = clean_profile_name(name)
+    if pin is not None:
+        check_pin(pin)
+    pin_hash = await ports.pin_hasher.hash(pin) if pin is not None else None
+    async with ports.uow() as uow:
+        await uow.lock_account(principal.account_id)
+        existing = await uow.profiles.for_account(principal.account_id)
+        check_can_add(existing, name)
+        profile = Profile(
+            id=ProfileId(ports.tokens.new_id()),
+            account_id=principal.account_id,
+            name=name,
+            kids=kids,
+            created_at=ports.clock.now(),
+            pin_hash=pin_hash,
+        )
+        await uow.profiles.add(profile)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=principal.account_id,
+                kind=EventKind.PROFILE_CREATED,
+                at=profile.created_at,
+                device_id=principal.device_id,
+                session_id=principal.session_id,
+                detail={"profile_name": name, "kids": kids},
+            )
+        )
+        await uow.commit()
+    return profile
+
+
+async def update_profile(
+    ports: Ports, principal: Principal, profile_id: ProfileId, changes: ProfileChanges
+) -> Profile:
+    name = clean_profile_name(changes.name) if changes.name is not None else None
+    if changes.pin is not None:
+        check_pin(changes.pin)
+    pin_hash = await ports.pin_hasher.hash(changes.pin) if changes.pin is not None else None
+    async with ports.uow() as uow:
+        await uow.lock_account(principal.account_id)
+        existing = await uow.profiles.for_account(principal.account_id)
+        profile = _find(existing, profile_id)
+        if name is not None:
+            check_name_free(existing, name, keep=profile.id)
+            profile.name = name
+        if changes.kids is not None:
+            profile.kids = changes.kids
+        if changes.remove_pin:
+            profile.pin_hash = None
+        elif pin_hash is not None:
+            profile.pin_hash = pin_hash
+        await uow.profiles.save(profile)
+        await uow.commit()
+    return profile
+
+
+async def delete_profile(ports: Ports, principal: Principal, profile_id: ProfileId) -> None:
+    async with ports.uow() as uow:
+        await uow.lock_account(principal.account_id)
+        existing = await uow.profiles.for_account(principal.account_id)
+        profile = _find(existing, profile_id)
+        check_can_delete(existing)
+        await uow.profiles.delete(profile.id)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=principal.account_id,
+                kind=EventKind.PROFILE_DELETED,
+                at=ports.clock.now(),
+                device_id=principal.device_id,
+                session_id=principal.session_id,
+                detail={"profile_name": profile.name},
+            )
+        )
+        await uow.commit()
+
+
+async def pin_matches(ports: Ports, profile: Profile, pin: str | None) -> bool:
+    if profile.pin_hash is None:
+        return True
+    return pin is not None and await ports.pin_hasher.verify(profile.pin_hash, pin)
+
+
+def _find(profiles: list[Profile], profile_id: ProfileId) -> Profile:
+    for profile in profiles:
+        if profile.id == profile_id:
+            return profile
+    raise ProfileNotFound(profile_id=profile_id)

@@ -1,0 +1,132 @@
+"""Every way to sign out: this device, one device, all devices, and the support desk's."""
+
+from __future__ import annotations
+
+from screengate.domain.accounts import normalise_email
+from screengate.domain.errors import AccountNotFound, DeviceNotFound
+from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.ids import AccountId, DeviceId
+from screengate.domain.sessions import Principal, Session, SignOutReason, end_sessions
+from screengate.ports import Ports, UnitOfWork
+from screengate.services.announce import announce
+from screengate.services.views import SignedOutDevice, SignOutReceipt
+
+
+async def sign_out(ports: Ports, principal: Principal, ip: str | None = None) -> SignOutReceipt:
+    """Sign out on this device."""
+    async with ports.uow() as uow:
+        await uow.lock_account(principal.account_id)
+        session = await uow.sessions.get(principal.session_id)
+        sessions = [session] if session is not None else []
+        receipt = await end_and_log(
+            uow, ports, principal.account_id, sessions, SignOutReason.SIGNED_OUT_HERE, principal, ip
+        )
+        await uow.commit()
+    await announce(ports, receipt.sign_out)
+    return receipt
+
+
+async def sign_out_device(
+    ports: Ports, principal: Principal, device_id: DeviceId, ip: str | None = None
+) -> SignOutReceipt:
+    """Sign out one device from another's "Manage access and devices"."""
+    reason = (
+        SignOutReason.SIGNED_OUT_HERE
+        if device_id == principal.device_id
+        else SignOutReason.SIGNED_OUT_REMOTELY
+    )
+    async with ports.uow() as uow:
+        await uow.lock_account(principal.account_id)
+        live = await uow.sessions.live_for_account(principal.account_id)
+        targets = [s for s in live if s.device_id == device_id]
+        if not targets:
+            raise DeviceNotFound(device_id=device_id)
+        receipt = await end_and_log(
+            uow, ports, principal.account_id, targets, reason, principal, ip
+        )
+        await uow.commit()
+    await announce(ports, receipt.sign_out)
+    return receipt
+
+
+async def sign_out_everywhere(
+    ports: Ports, principal: Principal, *, keep_this_device: bool = False, ip: str | None = None
+) -> SignOutReceipt:
+    """ "Sign out of all devices": every device, this one too unless kept."""
+    async with ports.uow() as uow:
+        await uow.lock_account(principal.account_id)
+        live = await uow.sessions.live_for_account(principal.account_id)
+        targets = [s for s in live if not (keep_this_device and s.id == principal.session_id)]
+        receipt = await end_and_log(
+            uow,
+            ports,
+            principal.account_id,
+            targets,
+            SignOutReason.SIGNED_OUT_EVERYWHERE,
+            principal,
+            ip,
+        )
+        await uow.commit()
+    await announce(ports, receipt.sign_out)
+    return receipt
+
+
+async def operator_sign_out(ports: Ports, email: str, device_id: DeviceId | None) -> SignOutReceipt:
+    """The support desk's sign-out: one device, or every device when no id is given."""
+    async with ports.uow() as uow:
+        account = await uow.accounts.by_email(normalise_email(email))
+        if account is None:
+            raise AccountNotFound(email=email)
+        await uow.lock_account(account.id)
+        live = await uow.sessions.live_for_account(account.id)
+        targets = [s for s in live if device_id is None or s.device_id == device_id]
+        if device_id is not None and not targets:
+            raise DeviceNotFound(device_id=device_id)
+        receipt = await end_and_log(
+            uow, ports, account.id, targets, SignOutReason.OPERATOR, None, None
+        )
+        await uow.commit()
+    await announce(ports, receipt.sign_out)
+    return receipt
+
+
+async def end_and_log(
+    uow: UnitOfWork,
+    ports: Ports,
+    account_id: AccountId,
+    sessions: list[Session],
+    reason: SignOutReason,
+    by: Principal | None,
+    ip: str | None,
+) -> SignOutReceipt:
+    """End the sessions and log each one, inside the caller's transaction."""
+    now = ports.clock.now()
+    outcome = end_sessions(account_id, sessions, reason, now)
+    devices = {d.id: d for d in await uow.devices.for_account(account_id)}
+    by_name = devices[by.device_id].name if by and by.device_id in devices else None
+    signed_out: list[SignedOutDevice] = []
+    for session in sessions:
+        if session.id not in outcome.session_ids:
+            continue
+        await uow.sessions.save(session)
+        device = devices.get(session.device_id)
+        name = device.name if device else "Unknown device"
+        signed_out.append(SignedOutDevice(device_id=session.device_id, name=name, notified=False))
+        await uow.events.add(
+            SecurityEvent(
+                account_id=account_id,
+                kind=EventKind.SIGNED_OUT,
+                at=now,
+                device_id=session.device_id,
+                device_name=name,
+                session_id=session.id,
+                ip=ip,
+                location=ports.geo.locate(ip),
+                detail={
+                    "reason": reason.value,
+                    "by_device_id": by.device_id if by else None,
+                    "by_device_name": by_name if by else "Customer support",
+                },
+            )
+        )
+    return SignOutReceipt(sign_out=outcome, devices=signed_out)
