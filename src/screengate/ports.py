@@ -90,12 +90,23 @@ class SecurityLog(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every store. Leaving without commit() rolls everything back."""
 
-    accounts: AccountStore
-    profiles: ProfileStore
-    devices: DeviceStore
-    sessions: SessionStore
-    credentials: CredentialStore
-    events: SecurityLog
+    @property
+    def accounts(self) -> AccountStore: ...
+
+    @property
+    def profiles(self) -> ProfileStore: ...
+
+    @property
+    def devices(self) -> DeviceStore: ...
+
+    @property
+    def sessions(self) -> SessionStore: ...
+
+    @property
+    def credentials(self) -> CredentialStore: ...
+
+    @property
+    def events(self) -> SecurityLog: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,0 +1,21 @@
+"""The in-process event bus: the embedded default, one instance, no services to run."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from screengate.domain.sessions import SignOut
+
+Handler = Callable[[SignOut], Awaitable[None]]
+
+
+class InProcessBus:
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+
+    def subscribe(self, handler: Handler) -> None:
+        self._handlers.append(handler)
+
+    async def publish(self, sign_out: SignOut) -> None:
+        for handler in self._handlers:
+            await handler(sign_out)

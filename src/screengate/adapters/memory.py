@@ -1,0 +1,219 @@
+"""In-memory stores for unit tests of the services: the same contract as SQL, no I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from screengate.domain.accounts import Account
+from screengate.domain.devices import Device
+from screengate.domain.errors import EmailTaken
+from screengate.domain.events import SecurityEvent
+from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.profiles import Profile
+from screengate.domain.sessions import Credential, Session
+
+
+@dataclass
+class MemoryState:
+    accounts: dict[AccountId, Account] = field(default_factory=dict)
+    profiles: dict[ProfileId, Profile] = field(default_factory=dict)
+    devices: dict[DeviceId, Device] = field(default_factory=dict)
+    sessions: dict[SessionId, Session] = field(default_factory=dict)
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    events: list[SecurityEvent] = field(default_factory=list)
+
+
+class MemoryDatabase:
+    """One shared state; a unit of work works on a copy and swaps it in on commit."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+        # One writer at a time, as SQLite's BEGIN IMMEDIATE gives; that is also the account lock.
+        self.lock = asyncio.Lock()
+
+
+class _Stores:
+    def __init__(self, state: MemoryState) -> None:
+        self.state = state
+
+
+class MemoryAccountStore(_Stores):
+    async def add(self, account: Account) -> None:
+        if any(a.email == account.email for a in self.state.accounts.values()):
+            raise EmailTaken(field="email")
+        self.state.accounts[account.id] = replace(account)
+
+    async def get(self, account_id: AccountId) -> Account | None:
+        found = self.state.accounts.get(account_id)
+        return replace(found) if found else None
+
+    async def by_email(self, email: str) -> Account | None:
+        for account in self.state.accounts.values():
+            if account.email == email:
+                return replace(account)
+        return None
+
+    async def save(self, account: Account) -> None:
+        self.state.accounts[account.id] = replace(account)
+
+
+class MemoryProfileStore(_Stores):
+    async def add(self, profile: Profile) -> None:
+        self.state.profiles[profile.id] = replace(profile)
+
+    async def for_account(self, account_id: AccountId) -> list[Profile]:
+        mine = [replace(p) for p in self.state.profiles.values() if p.account_id == account_id]
+        return sorted(mine, key=lambda p: p.created_at)
+
+    async def save(self, profile: Profile) -> None:
+        self.state.profiles[profile.id] = replace(profile)
+
+    async def delete(self, profile_id: ProfileId) -> None:
+        self.state.profiles.pop(profile_id, None)
+
+
+class MemoryDeviceStore(_Stores):
+    async def add(self, device: Device) -> None:
+        self.state.devices[device.id] = replace(device)
+
+    async def get(self, account_id: AccountId, device_id: DeviceId) -> Device | None:
+        found = self.state.devices.get(device_id)
+        return replace(found) if found and found.account_id == account_id else None
+
+    async def for_account(self, account_id: AccountId) -> list[Device]:
+        return [replace(d) for d in self.state.devices.values() if d.account_id == account_id]
+
+    async def save(self, device: Device) -> None:
+        self.state.devices[device.id] = replace(device)
+
+
+class MemorySessionStore(_Stores):
+    async def add(self, session: Session) -> None:
+        self.state.sessions[session.id] = replace(session)
+
+    async def get(self, session_id: SessionId) -> Session | None:
+        found = self.state.sessions.get(session_id)
+        return replace(found) if found else None
+
+    async def live_for_account(self, account_id: AccountId) -> list[Session]:
+        live = [
+            replace(s)
+            for s in self.state.sessions.values()
+            if s.account_id == account_id and s.live
+        ]
+        return sorted(live, key=lambda s: s.last_seen_at, reverse=True)
+
+    async def save(self, session: Session) -> None:
+        self.state.sessions[session.id] = replace(session)
+
+    async def touch(
+        self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
+    ) -> None:
+        session = self.state.sessions.get(session_id)
+        if session is not None:
+            session.last_seen_at = max(session.last_seen_at, at)
+            session.ip = ip or session.ip
+            session.location = location or session.location
+
+
+class MemoryCredentialStore(_Stores):
+    async def add(self, credential: Credential) -> None:
+        self.state.credentials[credential.token_hash] = replace(credential)
+
+    async def get(self, token_hash: str) -> Credential | None:
+        found = self.state.credentials.get(token_hash)
+        return replace(found) if found else None
+
+    async def claim(self, token_hash: str, at: datetime) -> bool:
+        credential = self.state.credentials.get(token_hash)
+        if credential is None or credential.used_at is not None:
+            return False
+        credential.used_at = at
+        return True
+
+    async def prune(self, before: datetime) -> int:
+        gone = [h for h, c in self.state.credentials.items() if c.expires_at < before]
+        for token_hash in gone:
+            del self.state.credentials[token_hash]
+        return len(gone)
+
+
+class MemorySecurityLog(_Stores):
+    async def add(self, event: SecurityEvent) -> None:
+        self.state.events.append(replace(event, id=len(self.state.events) + 1))
+
+    async def page(
+        self, account_id: AccountId, *, before_id: int | None, limit: int
+    ) -> list[SecurityEvent]:
+        mine = [
+            e
+            for e in reversed(self.state.events)
+            if e.account_id == account_id and (before_id is None or (e.id or 0) < before_id)
+        ]
+        return mine[:limit]
+
+
+class MemoryUnitOfWork:
+    accounts: MemoryAccountStore
+    profiles: MemoryProfileStore
+    devices: MemoryDeviceStore
+    sessions: MemorySessionStore
+    credentials: MemoryCredentialStore
+    events: MemorySecurityLog
+
+    def __init__(self, database: MemoryDatabase) -> None:
+        self._database = database
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        await self._database.lock.acquire()
+        self._committed = False
+        self._working = copy.deepcopy(self._database.state)
+        self.accounts = MemoryAccountStore(self._working)
+        self.profiles = MemoryProfileStore(self._working)
+        self.devices = MemoryDeviceStore(self._working)
+        self.sessions = MemorySessionStore(self._working)
+        self.credentials = MemoryCredentialStore(self._working)
+        self.events = MemorySecurityLog(self._working)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._database.lock.release()
+
+    async def commit(self) -> None:
+        self._database.state = self._working
+        self._working = copy.deepcopy(self._working)
+        self._committed = True
+        self._rebind()
+
+    def _rebind(self) -> None:
+        for store in (
+            self.accounts,
+            self.profiles,
+            self.devices,
+            self.sessions,
+            self.credentials,
+            self.events,
+        ):
+            store.state = self._working
+
+    async def lock_account(self, account_id: AccountId) -> None:
+        """Units of work are already one at a time."""
+
+
+def memory_unit_of_work_factory(
+    database: MemoryDatabase | None = None,
+) -> Callable[[], MemoryUnitOfWork]:
+    shared = database or MemoryDatabase()
+    return lambda: MemoryUnitOfWork(shared)

@@ -1,0 +1,79 @@
+"""This instance's revocation view: which access tokens it may accept without asking the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from screengate.domain.ids import SessionId
+from screengate.domain.sessions import Principal
+
+# Bounds that keep a long-running instance's memory flat whatever the traffic.
+MAX_CACHED_TOKENS = 200_000
+MAX_REMEMBERED_SESSIONS = 200_000
+
+_V = TypeVar("_V")
+
+
+class LocalRevocationView:
+    """A cache of live principals that every sign-out empties before its call returns.
+
+    With `caching` off (several instances with no shared bus) every check reads the store:
+    slower, never open.
+    """
+
+    def __init__(self, *, caching: bool, touch_every: timedelta = timedelta(seconds=60)) -> None:
+        self.caching = caching
+        self._touch_every = touch_every
+        self._principals: dict[str, Principal] = {}
+        self._tokens_of: dict[SessionId, set[str]] = {}
+        # Sessions revoked lately: a store read racing a sign-out must not re-cache its session.
+        self._revoked: dict[SessionId, None] = {}
+        self._touched: dict[SessionId, datetime] = {}
+
+    def get(self, token_hash: str) -> Principal | None:
+        return self._principals.get(token_hash) if self.caching else None
+
+    def put(self, token_hash: str, principal: Principal) -> None:
+        if not self.caching or principal.session_id in self._revoked:
+            return
+        if len(self._principals) >= MAX_CACHED_TOKENS:
+            self._evict_oldest()
+        self._principals[token_hash] = principal
+        self._tokens_of.setdefault(principal.session_id, set()).add(token_hash)
+
+    def revoke(self, session_ids: Iterable[SessionId]) -> None:
+        for session_id in session_ids:
+            self._revoked[session_id] = None
+            self._touched.pop(session_id, None)
+            for token_hash in self._tokens_of.pop(session_id, ()):
+                self._principals.pop(token_hash, None)
+        _trim(self._revoked, MAX_REMEMBERED_SESSIONS)
+
+    def due_for_touch(self, session_id: SessionId, now: datetime) -> bool:
+        last = self._touched.get(session_id)
+        if last is not None and now - last < self._touch_every:
+            return False
+        self._touched[session_id] = now
+        _trim(self._touched, MAX_REMEMBERED_SESSIONS)
+        return True
+
+    def clear(self) -> None:
+        """Forget every cached principal: used when the bus may have missed messages."""
+        self._principals.clear()
+        self._tokens_of.clear()
+
+    def _evict_oldest(self) -> None:
+        token_hash = next(iter(self._principals))
+        principal = self._principals.pop(token_hash)
+        tokens = self._tokens_of.get(principal.session_id)
+        if tokens is not None:
+            tokens.discard(token_hash)
+            if not tokens:
+                del self._tokens_of[principal.session_id]
+
+
+def _trim(entries: dict[SessionId, _V], bound: int) -> None:
+    while len(entries) > bound:
+        del entries[next(iter(entries))]

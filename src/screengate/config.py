@@ -1,0 +1,79 @@
+"""Settings from SCREENGATE_* environment variables. Nothing is read until a Settings is made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from screengate.domain.plans import DEFAULT_PLANS, Plan, PlanCatalogue
+
+
+class PlanSetting(BaseModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    max_streams: int = Field(ge=1, le=100)
+    max_download_devices: int = Field(ge=0, le=100)
+    max_downloads_per_device: int = Field(ge=0, le=10_000)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCREENGATE_", extra="ignore")
+
+    # sqlite+aiosqlite:///path, postgresql+asyncpg://user@host/db, or memory:// for tests.
+    database_url: str = "sqlite+aiosqlite:///./var/screengate.db"
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+
+    # argon2id cost; RFC 9106's second recommendation is t=3, m=64 MiB. Tests lower it.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    access_token_seconds: int = Field(default=900, ge=1, le=900)
+    session_idle_days: int = Field(default=30, ge=1)
+    session_absolute_days: int = Field(default=365, ge=1)
+
+    # `limits` notation; failures only. NIST's 100-consecutive cap is enforced on top.
+    sign_in_limit_per_account: str = "5/minute;20/hour"
+    sign_in_limit_per_client: str = "30/minute;300/hour"
+
+    plans: list[PlanSetting] = Field(
+        default_factory=lambda: [_plan_setting(p) for p in DEFAULT_PLANS]
+    )
+    geoip_database: Path | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("plans")
+    @classmethod
+    def _plans_unique(cls, plans: list[PlanSetting]) -> list[PlanSetting]:
+        names = [p.name for p in plans]
+        if not names or len(set(names)) != len(names):
+            raise ValueError("plans need at least one entry and unique names")
+        return plans
+
+    def plan_catalogue(self) -> PlanCatalogue:
+        return PlanCatalogue(Plan(**p.model_dump()) for p in self.plans)
+
+    @property
+    def is_memory(self) -> bool:
+        return self.database_url.startswith("memory:")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _plan_setting(plan: Plan) -> PlanSetting:
+    return PlanSetting(
+        name=plan.name,
+        max_streams=plan.max_streams,
+        max_download_devices=plan.max_download_devices,
+        max_downloads_per_device=plan.max_downloads_per_device,
+    )

@@ -1,0 +1,104 @@
+"""Settings in, Ports out: the one place adapters are chosen and built."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Container
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from functools import cache
+
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+
+from screengate.adapters.bus import InProcessBus
+from screengate.adapters.devices import UserAgentNamer
+from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
+from screengate.adapters.memory import memory_unit_of_work_factory
+from screengate.adapters.revocation import LocalRevocationView
+from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
+from screengate.adapters.throttle import LimitsSignInThrottle
+from screengate.config import Settings
+from screengate.domain.sessions import SessionPolicy
+from screengate.ports import Clock, Geolocator, Ports, UnitOfWorkFactory
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords, as zxcvbn ships them (lower-cased)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+
+
+@asynccontextmanager
+async def open_ports(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Ports]:
+    """Build every adapter for these settings, and close what needs closing afterwards."""
+    async with _store(settings) as uow:
+        hasher = Argon2PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        bus = InProcessBus()
+        # One process owns an embedded database, so the in-process bus reaches every
+        # instance there is. With a shared database and no shared bus, read the store.
+        revocations = LocalRevocationView(caching=settings.is_sqlite or settings.is_memory)
+
+        async def forget(sign_out: object) -> None:
+            revocations.revoke(getattr(sign_out, "session_ids", ()))
+
+        bus.subscribe(forget)
+        yield Ports(
+            uow=uow,
+            clock=clock or SystemClock(),
+            tokens=SecretTokenSource(),
+            hasher=hasher,
+            pin_hasher=hasher,
+            throttle=LimitsSignInThrottle(
+                _limits_storage(settings),
+                per_account=settings.sign_in_limit_per_account,
+                per_client=settings.sign_in_limit_per_client,
+            ),
+            bus=bus,
+            revocations=revocations,
+            namer=UserAgentNamer(),
+            geo=_geolocator(settings),
+            plans=settings.plan_catalogue(),
+            policy=SessionPolicy(
+                access_ttl=timedelta(seconds=settings.access_token_seconds),
+                idle_ttl=timedelta(days=settings.session_idle_days),
+                absolute_ttl=timedelta(days=settings.session_absolute_days),
+            ),
+            common_passwords=_common(),
+        )
+
+
+def _common() -> Container[str]:
+    return common_passwords()
+
+
+@asynccontextmanager
+async def _store(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
+    if settings.is_memory:
+        yield memory_unit_of_work_factory()
+        return
+    from screengate.adapters.sql.uow import create_engine_for, sql_unit_of_work_factory
+
+    engine = create_engine_for(settings.database_url)
+    try:
+        yield sql_unit_of_work_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def _limits_storage(settings: Settings) -> Storage:
+    if settings.redis_url:
+        # Shared counters, so a client cannot spread its guesses over several instances.
+        uri = settings.redis_url.replace("redis://", "async+redis://", 1)
+        return RedisStorage(uri, implementation="redispy", key_prefix="screengate:limits")
+    return MemoryStorage()
+
+
+def _geolocator(settings: Settings) -> Geolocator:
+    if settings.geoip_database is not None:
+        return MaxMindGeolocator(settings.geoip_database)
+    return NoGeolocator()
