@@ -71,7 +71,7 @@ class SignedOut(DomainError):
         super().__init__(
             _SIGNED_OUT_DETAIL.get(reason, "This device has been signed out."),
             reason=reason,
-            signed_out_at=at.isoformat() if at else None,
+            signed_out_at=at.isoformat().replace("+00:00", "Z") if at else None,
         )
         self.reason = reason
 

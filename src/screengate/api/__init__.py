@@ -1,0 +1,1 @@
+"""JSON over HTTP (/v1): thin routes over the services, one error mapping, OpenAPI."""

@@ -1,0 +1,61 @@
+"""/v1/auth: sign up, sign in, refresh, sign out on this device."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from screengate.api.deps import current_device
+from screengate.api.docs import AUTHED, problems
+from screengate.api.schemas import Refresh, SignedUp, SignIn, SignUp, Tokens
+from screengate.domain.sessions import Principal
+from screengate.ports import Ports
+from screengate.services import accounts, auth, sign_out
+
+UserAgent = Annotated[str | None, Parameter(header="user-agent", required=False)]
+
+
+@post("/sign-up", status_code=201, responses=problems(409))
+async def sign_up(data: SignUp, ports: Ports, ip: str | None) -> SignedUp:
+    account = await accounts.sign_up(
+        ports, email=data.email, password=data.password, plan=data.plan, ip=ip
+    )
+    return SignedUp(account_id=account.id, email=account.email, plan=account.plan)
+
+
+@post("/sign-in", status_code=201, responses=problems(401, 429))
+async def sign_in(data: SignIn, ports: Ports, ip: str | None, user_agent: UserAgent) -> Tokens:
+    pair = await auth.sign_in(
+        ports,
+        email=data.email,
+        password=data.password,
+        device_type=data.device.type,
+        device_name=data.device.name,
+        device_id=data.device.device_id,
+        ip=ip,
+        user_agent=user_agent,
+    )
+    return Tokens.of(pair)
+
+
+@post("/refresh", status_code=200, responses=problems(401))
+async def refresh(data: Refresh, ports: Ports, ip: str | None) -> Tokens:
+    return Tokens.of(await auth.refresh(ports, data.refresh_token, ip))
+
+
+@post(
+    "/sign-out",
+    status_code=204,
+    dependencies={"device": Provide(current_device)},
+    responses=problems(*AUTHED),
+)
+async def sign_out_here(ports: Ports, device: Principal, ip: str | None) -> None:
+    await sign_out.sign_out(ports, device, ip)
+
+
+router = Router(
+    "/v1/auth", route_handlers=[sign_up, sign_in, refresh, sign_out_here], tags=["auth"]
+)

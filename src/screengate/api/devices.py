@@ -1,0 +1,50 @@
+"""/v1/devices: Manage access and devices, and signing devices out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from screengate.api.deps import current_device
+from screengate.api.docs import AUTHED, problems
+from screengate.api.schemas import DeviceOut, SignedOutDevices, SignedOutEverywhere, SignOutAll
+from screengate.domain.ids import DeviceId
+from screengate.domain.sessions import Principal
+from screengate.ports import Ports
+from screengate.services import sign_out
+from screengate.services.devices import list_devices
+
+DevicePath = Annotated[str, Parameter(max_length=64)]
+
+
+@get("/", responses=problems(*AUTHED))
+async def devices(ports: Ports, device: Principal) -> list[DeviceOut]:
+    return [DeviceOut.of(view) for view in await list_devices(ports, device)]
+
+
+@post("/sign-out-all", status_code=200, responses=problems(*AUTHED))
+async def sign_out_all(
+    ports: Ports, device: Principal, ip: str | None, data: SignOutAll | None = None
+) -> SignedOutEverywhere:
+    keep = data.keep_this_device if data else False
+    receipt = await sign_out.sign_out_everywhere(ports, device, keep_this_device=keep, ip=ip)
+    return SignedOutEverywhere.of(receipt)
+
+
+@post("/{device_id:str}/sign-out", status_code=200, responses=problems(*AUTHED, 404))
+async def sign_out_one(
+    ports: Ports, device: Principal, device_id: DevicePath, ip: str | None
+) -> SignedOutDevices:
+    receipt = await sign_out.sign_out_device(ports, device, DeviceId(device_id), ip)
+    return SignedOutDevices.of(receipt)
+
+
+router = Router(
+    "/v1/devices",
+    route_handlers=[devices, sign_out_all, sign_out_one],
+    dependencies={"device": Provide(current_device)},
+    tags=["devices"],
+)

@@ -1,0 +1,33 @@
+"""OpenAPI descriptions of the problem answers a route can give."""
+
+from __future__ import annotations
+
+from litestar.openapi.datastructures import ResponseSpec
+
+from screengate.api.schemas import Problem
+
+_DESCRIPTIONS = {
+    400: "Malformed body",
+    401: "Missing, unknown or expired credential, or the device was signed out (`code`)",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    422: "Validation error (`errors` lists the fields)",
+    429: "Too many attempts; see Retry-After",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS.get(status, "Problem"),
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in (400, 413, 422, *statuses)
+    }
+
+
+AUTHED = (401,)

@@ -1,0 +1,132 @@
+"""The one place errors become HTTP: RFC 9457 problem+json with a stable `code`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from screengate.api.schemas import Problem
+from screengate.domain import errors
+
+log = structlog.get_logger("screengate.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.EmailTaken: 409,
+    errors.WeakPassword: 422,
+    errors.InvalidEmail: 422,
+    errors.UnknownPlan: 422,
+    errors.InvalidCredentials: 401,
+    errors.TooManyAttempts: 429,
+    errors.InvalidToken: 401,
+    errors.TokenExpired: 401,
+    errors.SignedOut: 401,
+    errors.WrongPassword: 403,
+    errors.DeviceNotFound: 404,
+    errors.ProfileNotFound: 404,
+    errors.ProfileLimit: 409,
+    errors.ProfileNameTaken: 409,
+    errors.LastProfile: 409,
+    errors.InvalidProfile: 422,
+    errors.AccountNotFound: 404,
+}
+
+_HTTP_CODES = {
+    400: ("malformed_body", "The request body is not valid JSON"),
+    401: ("invalid_token", "Authentication is required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not_found", "Nothing here"),
+    405: ("method_not_allowed", "That method is not allowed here"),
+    413: ("body_too_large", "The request body is too large"),
+    415: ("unsupported_media_type", "Send the body as application/json"),
+    429: ("too_many_requests", "Too many requests"),
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    body = msgspec.to_builtins(
+        Problem(
+            type=f"urn:screengate:problem:{code}",
+            title=title,
+            status=status,
+            code=code,
+            detail=detail,
+        )
+    )
+    body.update(extra or {})
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def status_of(error: errors.DomainError) -> int:
+    for cls in type(error).__mro__:
+        status = STATUS.get(cls)
+        if status is not None:
+            return status
+    return 400
+
+
+def domain_error(_: Request[Any, Any, Any], error: errors.DomainError) -> Response[bytes]:
+    status = status_of(error)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = (
+            f'Bearer error="invalid_token", error_description="{error.code}"'
+        )
+    if isinstance(error, errors.TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    extra = dict(error.extra)
+    if "field" in extra and error.code in {"weak_password", "invalid_email", "invalid_profile"}:
+        extra["errors"] = [{"field": str(extra["field"]), "message": error.detail}]
+    return problem(status, error.code, error.title, error.detail, extra=extra, headers=headers)
+
+
+def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    if isinstance(error, ValidationException) and isinstance(error.extra, list) and error.extra:
+        fields = [
+            {"field": str(item.get("key", "body")), "message": str(item.get("message", ""))}
+            for item in error.extra
+            if isinstance(item, dict)
+        ]
+        return problem(
+            422,
+            "validation_error",
+            "Some fields are missing or not valid",
+            "; ".join(f"{f['field']}: {f['message']}" for f in fields),
+            extra={"errors": fields},
+        )
+    code, title = _HTTP_CODES.get(error.status_code, (f"http_{error.status_code}", "Error"))
+    return problem(error.status_code, code, title, None, headers=error.headers or None)
+
+
+def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    # Never echo the exception: it may hold request data. The log line has the type and path.
+    log.error(
+        "unhandled_error", path=request.url.path, error_type=type(error).__name__, exc_info=error
+    )
+    return problem(500, "internal_error", "Something went wrong on our side")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    errors.DomainError: domain_error,
+    HTTPException: http_error,
+    Exception: internal_error,
+}

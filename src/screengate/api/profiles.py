@@ -1,0 +1,59 @@
+"""/v1/profiles: "Who's watching?"."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from screengate.api.deps import current_device
+from screengate.api.docs import AUTHED, problems
+from screengate.api.schemas import NewProfile, ProfileOut, ProfilePatch
+from screengate.domain.ids import ProfileId
+from screengate.domain.sessions import Principal
+from screengate.ports import Ports
+from screengate.services import profiles
+
+ProfilePath = Annotated[str, Parameter(max_length=64)]
+
+
+@get("/", responses=problems(*AUTHED))
+async def list_profiles(ports: Ports, device: Principal) -> list[ProfileOut]:
+    return [ProfileOut.of(p) for p in await profiles.list_profiles(ports, device)]
+
+
+@post("/", status_code=201, responses=problems(*AUTHED, 409))
+async def create_profile(data: NewProfile, ports: Ports, device: Principal) -> ProfileOut:
+    profile = await profiles.create_profile(
+        ports, device, name=data.name, kids=data.kids, pin=data.pin
+    )
+    return ProfileOut.of(profile)
+
+
+@patch("/{profile_id:str}", responses=problems(*AUTHED, 404, 409))
+async def update_profile(
+    profile_id: ProfilePath, data: ProfilePatch, ports: Ports, device: Principal
+) -> ProfileOut:
+    changes = profiles.ProfileChanges(
+        name=data.name,
+        kids=data.kids,
+        pin=data.pin if isinstance(data.pin, str) else None,
+        remove_pin=data.pin is None,
+    )
+    profile = await profiles.update_profile(ports, device, ProfileId(profile_id), changes)
+    return ProfileOut.of(profile)
+
+
+@delete("/{profile_id:str}", status_code=204, responses=problems(*AUTHED, 404, 409))
+async def delete_profile(profile_id: ProfilePath, ports: Ports, device: Principal) -> None:
+    await profiles.delete_profile(ports, device, ProfileId(profile_id))
+
+
+router = Router(
+    "/v1/profiles",
+    route_handlers=[list_profiles, create_profile, update_profile, delete_profile],
+    dependencies={"device": Provide(current_device)},
+    tags=["profiles"],
+)

@@ -1,0 +1,249 @@
+"""What crosses the wire: msgspec structs for request bodies and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta, Struct
+
+from screengate.domain.devices import DeviceType
+from screengate.domain.events import SecurityEvent
+from screengate.domain.profiles import Profile
+from screengate.domain.sessions import TokenPair
+from screengate.services.views import AccountView, ActivityPage, DeviceView, SignOutReceipt
+
+Email = Annotated[str, Meta(min_length=3, max_length=254, examples=["ana@example.com"])]
+Password = Annotated[str, Meta(min_length=1, max_length=1024)]
+PlanName = Annotated[str, Meta(min_length=1, max_length=40, examples=["premium"])]
+Pin = Annotated[str, Meta(min_length=4, max_length=4, pattern=r"^[0-9]{4}$", examples=["1234"])]
+ProfileName = Annotated[str, Meta(min_length=1, max_length=50)]
+Token = Annotated[str, Meta(min_length=1, max_length=512)]
+
+
+class Body(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Request bodies refuse unknown fields, so a typo is an error, not a silent no-op."""
+
+
+class SignUp(Body):
+    email: Email
+    password: Password
+    plan: PlanName = "standard"
+
+
+class DeviceIn(Body):
+    type: DeviceType
+    name: Annotated[str, Meta(min_length=1, max_length=80)] | None = None
+    # A device that signed in before sends back its id to stay the same entry in the list.
+    device_id: Annotated[str, Meta(max_length=64)] | None = None
+
+
+class SignIn(Body):
+    email: Email
+    password: Password
+    device: DeviceIn
+
+
+class Refresh(Body):
+    refresh_token: Token
+
+
+class SignOutAll(Body):
+    keep_this_device: bool = False
+
+
+class ChangePassword(Body):
+    current_password: Password
+    new_password: Password
+    sign_out_all_devices: bool = True
+
+
+class NewProfile(Body):
+    name: ProfileName
+    kids: bool = False
+    pin: Pin | None = None
+
+
+class ProfilePatch(Body):
+    name: ProfileName | None = None
+    kids: bool | None = None
+    # A PIN locks the profile; null unlocks it; leaving it out changes nothing.
+    pin: Pin | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class SignedUp(Struct):
+    account_id: str
+    email: str
+    plan: str
+
+
+class Tokens(Struct):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    session_id: str
+    device_id: str
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> Tokens:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type="Bearer",  # noqa: S106 - the scheme name, not a secret
+            expires_in=pair.expires_in,
+            session_id=pair.session_id,
+            device_id=pair.device_id,
+        )
+
+
+class PlanOut(Struct):
+    name: str
+    max_streams: int
+    max_download_devices: int
+    max_downloads_per_device: int
+
+
+class ProfileOut(Struct):
+    profile_id: str
+    name: str
+    kids: bool
+    locked: bool
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileOut:
+        return cls(profile.id, profile.name, profile.kids, profile.locked)
+
+
+class AccountOut(Struct):
+    account_id: str
+    email: str
+    created_at: datetime
+    plan: PlanOut
+    profiles: list[ProfileOut]
+
+    @classmethod
+    def of(cls, view: AccountView) -> AccountOut:
+        plan = view.plan
+        return cls(
+            account_id=view.account.id,
+            email=view.account.email,
+            created_at=view.account.created_at,
+            plan=PlanOut(
+                plan.name,
+                plan.max_streams,
+                plan.max_download_devices,
+                plan.max_downloads_per_device,
+            ),
+            profiles=[ProfileOut.of(p) for p in view.profiles],
+        )
+
+
+class ActivityOut(Struct):
+    at: datetime
+    profile_id: str
+    profile_name: str | None
+    title_id: str
+
+
+class DeviceOut(Struct):
+    device_id: str
+    session_id: str
+    name: str
+    type: DeviceType
+    current: bool
+    signed_in_at: datetime
+    last_seen_at: datetime
+    location: str | None
+    last_activity: ActivityOut | None
+    streaming: bool
+    downloads: int
+
+    @classmethod
+    def of(cls, view: DeviceView) -> DeviceOut:
+        activity = view.last_activity
+        return cls(
+            device_id=view.device_id,
+            session_id=view.session_id,
+            name=view.name,
+            type=view.type,
+            current=view.current,
+            signed_in_at=view.signed_in_at,
+            last_seen_at=view.last_seen_at,
+            location=view.location,
+            last_activity=ActivityOut(
+                activity.at, activity.profile_id, activity.profile_name, activity.title_id
+            )
+            if activity
+            else None,
+            streaming=view.streaming,
+            downloads=view.downloads,
+        )
+
+
+class SignedOutDevices(Struct):
+    signed_out: list[str]
+
+    @classmethod
+    def of(cls, receipt: SignOutReceipt) -> SignedOutDevices:
+        return cls([d.device_id for d in receipt.devices])
+
+
+class SignedOutEntry(Struct):
+    device_id: str
+    name: str
+    notified: bool
+
+
+class SignedOutEverywhere(Struct):
+    signed_out: list[SignedOutEntry]
+
+    @classmethod
+    def of(cls, receipt: SignOutReceipt) -> SignedOutEverywhere:
+        return cls([SignedOutEntry(d.device_id, d.name, d.notified) for d in receipt.devices])
+
+
+class EventOut(Struct):
+    event_id: int
+    kind: str
+    at: datetime
+    device_id: str | None
+    device_name: str | None
+    ip: str | None
+    location: str | None
+    detail: dict[str, str | int | bool | None]
+
+    @classmethod
+    def of(cls, event: SecurityEvent) -> EventOut:
+        return cls(
+            event_id=event.id or 0,
+            kind=event.kind.value,
+            at=event.at,
+            device_id=event.device_id,
+            device_name=event.device_name,
+            ip=event.ip,
+            location=event.location,
+            detail=event.detail,
+        )
+
+
+class ActivityPageOut(Struct):
+    events: list[EventOut]
+    next_cursor: int | None
+
+    @classmethod
+    def of(cls, page: ActivityPage) -> ActivityPageOut:
+        return cls([EventOut.of(e) for e in page.events], page.next_cursor)
+
+
+class Problem(Struct, omit_defaults=True):
+    """RFC 9457 problem details, with our stable `code`."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    reason: str | None = None
+    errors: list[dict[str, str]] | None = None

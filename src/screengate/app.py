@@ -1,0 +1,79 @@
+"""create_app(settings): adapters into services, services into the API. Nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from screengate.api import account, auth, devices, health, profiles
+from screengate.api.deps import client_ip, ports_of
+from screengate.api.problems import EXCEPTION_HANDLERS
+from screengate.config import Settings
+from screengate.logs import configure_logging
+from screengate.ports import Clock
+from screengate.wiring import open_ports
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_ports(settings, clock=clock) as ports:
+            app.state.ports = ports
+            yield
+
+    metrics = PrometheusConfig(
+        app_name="screengate", prefix="screengate", group_path=True, exclude=["/metrics"]
+    )
+    return Litestar(
+        route_handlers=[
+            health.healthz,
+            health.readyz,
+            auth.router,
+            account.router,
+            devices.router,
+            profiles.router,
+            PrometheusController,
+        ],
+        lifespan=[lifespan],
+        dependencies={
+            "ports": Provide(ports_of, sync_to_thread=False),
+            "ip": Provide(client_ip, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[metrics.middleware],
+        openapi_config=OpenAPIConfig(
+            title="screengate",
+            version=VERSION,
+            description="Account access for a streaming platform: plans, profiles, devices, "
+            "and every way to sign out.",
+            path="/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"settings": settings, "trusted_proxies": frozenset(settings.trusted_proxies)}),
+        debug=False,
+        logging_config=None,
+    )
+
+
+def from_env() -> Litestar:
+    """The factory servers load: `granian --factory screengate.app:from_env`."""
+    return create_app(Settings())
