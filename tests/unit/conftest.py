@@ -1,0 +1,119 @@
+"""Services over fakes: the memory store, a frozen clock, a fast hasher. No I/O, no sleeping."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from screengate.adapters.bus import InProcessBus
+from screengate.adapters.devices import UserAgentNamer
+from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
+from screengate.adapters.revocation import LocalRevocationView
+from screengate.domain.errors import TooManyAttempts
+from screengate.domain.plans import PlanCatalogue
+from screengate.domain.sessions import SessionPolicy, SignOut
+from screengate.ports import Ports
+
+
+class FrozenClock:
+    def __init__(self, at: datetime = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, by: timedelta) -> None:
+        self.at += by
+
+
+class CountingTokens:
+    """Predictable, unique tokens and ids, so a failing test prints something readable."""
+
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def token(self) -> str:
+        return f"token-{next(self._n):06d}-" + "x" * 22
+
+    def new_id(self) -> str:
+        return f"id-{next(self._n):06d}"
+
+
+class PlainHasher:
+    """Stands in for argon2: same contract, no cost."""
+
+    def __init__(self) -> None:
+        self.dummy_verifications = 0
+
+    async def hash(self, secret: str) -> str:
+        return "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+
+    async def verify(self, hashed: str, secret: str) -> bool:
+        return hashed == await self.hash(secret)
+
+    async def verify_dummy(self, secret: str) -> None:
+        self.dummy_verifications += 1
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return False
+
+
+class CountingThrottle:
+    """Refuses after `allowed` failures per email; remembers what it was told."""
+
+    def __init__(self, allowed: int = 1_000) -> None:
+        self.allowed = allowed
+        self.failures: dict[str, int] = {}
+
+    async def check(self, email: str, ip: str | None) -> None:
+        if self.failures.get(email, 0) >= self.allowed:
+            raise TooManyAttempts(60)
+
+    async def failed(self, email: str, ip: str | None) -> None:
+        self.failures[email] = self.failures.get(email, 0) + 1
+
+    async def succeeded(self, email: str) -> None:
+        self.failures.pop(email, None)
+
+
+class RecordingBus(InProcessBus):
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[SignOut] = []
+
+    async def publish(self, sign_out: SignOut) -> None:
+        self.published.append(sign_out)
+        await super().publish(sign_out)
+
+
+class FixedPlaces:
+    def locate(self, ip: str | None) -> str | None:
+        return {"203.0.113.7": "Lisbon, Portugal"}.get(ip or "")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def ports(clock: FrozenClock) -> Ports:
+    hasher = PlainHasher()
+    return Ports(
+        uow=memory_unit_of_work_factory(MemoryDatabase()),
+        clock=clock,
+        tokens=CountingTokens(),
+        hasher=hasher,
+        pin_hasher=hasher,
+        throttle=CountingThrottle(),
+        bus=RecordingBus(),
+        revocations=LocalRevocationView(caching=True),
+        namer=UserAgentNamer(),
+        geo=FixedPlaces(),
+        plans=PlanCatalogue(),
+        policy=SessionPolicy(),
+        common_passwords=frozenset({"password", "12345678", "qwertyuiop"}),
+    )
