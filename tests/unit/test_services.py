@@ -257,10 +257,11 @@ async def test_activity_pages_walk_every_event_once(ports: Ports) -> None:
     for _ in range(4):
         await _device(ports)
     me = await _who(ports, pair)
-    seen, cursor = [], None
+    seen: list[int] = []
+    cursor: int | None = None
     while True:
         page = await security_activity(ports, me, cursor=cursor, limit=2)
-        seen += [e.id for e in page.events]
+        seen += [e.id or 0 for e in page.events]
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
