@@ -125,3 +125,83 @@ class InvalidProfile(DomainError):
 class AccountNotFound(DomainError):
     code = "account_not_found"
     title = "No account with that email"
+
+
+class TitleNotFound(DomainError):
+    code = "title_not_found"
+    title = "There is no such title in the catalogue"
+
+
+class NotForKids(DomainError):
+    code = "not_for_kids"
+    title = "This title is not available on a kids profile"
+
+
+class ProfileLocked(DomainError):
+    code = "profile_locked"
+    title = "This profile is locked; enter its PIN"
+
+
+class TooManyStreams(DomainError):
+    code = "too_many_streams"
+    title = "Too many people are using your account right now"
+
+    def __init__(self, limit: int, active: list[dict[str, str | None]]) -> None:
+        super().__init__(
+            f"Your plan allows {limit} screen{'s' if limit != 1 else ''} at a time. "
+            "Stop playback on one of them to watch here.",
+            limit=limit,
+            active=active,
+        )
+
+
+class StreamNotFound(DomainError):
+    code = "stream_not_found"
+    title = "No stream with that id on this account"
+
+
+class StreamEnded(DomainError):
+    code = "stream_ended"
+    title = "This stream has ended"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(_STREAM_ENDED_DETAIL.get(reason, "Playback has ended."), reason=reason)
+        self.reason = reason
+
+
+_STREAM_ENDED_DETAIL = {
+    "stopped": "Playback was stopped on this device.",
+    "stopped_by_owner": "Playback was stopped from another device on the account.",
+    "replaced": "This device started playing something else.",
+    "expired": "Playback stopped because this device stopped checking in.",
+    **_SIGNED_OUT_DETAIL,
+}
+
+
+class DownloadDeviceLimit(DomainError):
+    code = "download_device_limit"
+    title = "Downloads are already on the most devices your plan allows"
+
+    def __init__(self, limit: int, devices: list[dict[str, str | int]]) -> None:
+        super().__init__(
+            f"Your plan allows downloads on {limit} device{'s' if limit != 1 else ''}. "
+            "Delete the downloads on one of them to download here.",
+            limit=limit,
+            devices=devices,
+        )
+
+
+class DeviceDownloadLimit(DomainError):
+    code = "device_download_limit"
+    title = "This device has as many downloads as your plan allows"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"Your plan allows {limit} downloads on one device. Delete one to download another.",
+            limit=limit,
+        )
+
+
+class DownloadNotFound(DomainError):
+    code = "download_not_found"
+    title = "No download with that id on this device"
