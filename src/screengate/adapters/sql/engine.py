@@ -1,0 +1,76 @@
+"""Engines for the two supported databases, each tuned for how screengate uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def create_engine_for(url: str) -> AsyncEngine:
+    """An async engine for a SQLite file or a PostgreSQL server; the driver follows the URL."""
+    parsed = async_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return _postgresql_engine(parsed)
+
+
+def async_url(url: str) -> URL:
+    """`sqlite:///x.db` and `postgresql://...` become their asyncio drivers' URLs."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"screengate stores data in SQLite or PostgreSQL, not {backend!r}")
+    if parsed.drivername == backend:
+        parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
+    return parsed
+
+
+def _postgresql_engine(url: URL) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_recycle=30 * 60,  # seconds; outlives no proxy's idle timeout
+        connect_args={"server_settings": {"application_name": "screengate"}},
+    )
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        # One shared connection cannot hold one transaction per unit of work.
+        raise ValueError("SQLite needs a database file; use the memory adapter for no file")
+    if not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Take BEGIN away from the driver (it would defer it, and skip it before SELECTs).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # With WAL, a power cut may lose the latest commits but cannot corrupt the file.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # Every unit of work is a writer from its first statement, so two never read the same
+    # state and then both write (SQLite would fail the second with "database is locked").
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,190 @@
+"""The schema, in SQLAlchemy Core. Alembic's migrations must produce exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+# Stable constraint names, so a later migration can name what it alters or drops.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out: timestamptz on PostgreSQL, naive UTC text on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing a naive datetime: {value!r}")
+        value = value.astimezone(UTC)
+        # SQLite keeps no offset; storing every value in UTC keeps text order = time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# On SQLite only INTEGER PRIMARY KEY is the auto-incrementing rowid; BIGINT would not be.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String, primary_key=True),
+    # Already lower-cased by the domain, so a plain unique constraint is case-insensitive.
+    Column("email", String, nullable=False, unique=True),
+    Column("password_hash", String, nullable=False),
+    Column("plan", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+    Column("totp_secret", String, nullable=True),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String, nullable=False),
+    Column("kids", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("pin_hash", String, nullable=True),
+    Index("ix_profiles_account_id_created_at", "account_id", "created_at"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("type", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("user_agent", Text, nullable=True),
+    # Activity, flattened: all three set, or all three null. No foreign key on the profile:
+    # deleting a profile must not be blocked by a device that once played on it.
+    Column("last_activity_at", UtcDateTime, nullable=True),
+    Column("last_activity_profile_id", String, nullable=True),
+    Column("last_activity_title_id", String, nullable=True),
+    Index("ix_devices_account_id", "account_id"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "device_id",
+        String,
+        ForeignKey("devices.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("ip", String, nullable=True),
+    Column("location", String, nullable=True),
+    Column("signed_out_at", UtcDateTime, nullable=True),
+    Column("sign_out_reason", String, nullable=True),
+)
+
+# Every sign-out path starts with "the live sessions of this account": keep only those indexed.
+Index(
+    "ix_sessions_live_account_id",
+    sessions.c.account_id,
+    postgresql_where=sessions.c.signed_out_at.is_(None),
+    sqlite_where=sessions.c.signed_out_at.is_(None),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("token_hash", String, primary_key=True),
+    Column("kind", String, nullable=False),
+    Column(
+        "session_id",
+        String,
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Copied from the session, so proving a request needs one read by primary key.
+    Column("account_id", String, nullable=False),
+    Column("device_id", String, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Index("ix_credentials_session_id", "session_id"),
+    Index("ix_credentials_expires_at", "expires_at"),
+)
+
+security_events = Table(
+    "security_events",
+    metadata,
+    # Also the pagination cursor: it only grows (AUTOINCREMENT on SQLite, a sequence on PostgreSQL).
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("device_id", String, nullable=True),
+    Column("device_name", String, nullable=True),
+    Column("session_id", String, nullable=True),
+    Column("ip", String, nullable=True),
+    Column("location", String, nullable=True),
+    Column("detail", JSON, nullable=False),
+    # A B-tree on (account_id, id) is read backwards for "newest first"; no DESC index needed.
+    Index("ix_security_events_account_id_id", "account_id", "id"),
+    sqlite_autoincrement=True,
+)
