@@ -1,0 +1,356 @@
+"""The stores of ports.py over one SQLAlchemy AsyncConnection (the unit of work's)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from screengate.adapters.sql.tables import (
+    accounts,
+    credentials,
+    devices,
+    profiles,
+    security_events,
+    sessions,
+)
+from screengate.domain.accounts import Account
+from screengate.domain.devices import Activity, Device, DeviceType
+from screengate.domain.errors import EmailTaken
+from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.profiles import Profile
+from screengate.domain.sessions import Credential, CredentialKind, Session, SignOutReason
+
+
+class SqlStore:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+
+class SqlAccountStore(SqlStore):
+    async def add(self, account: Account) -> None:
+        try:
+            # A savepoint, so that a refused insert leaves the transaction usable (PostgreSQL).
+            async with self._connection.begin_nested():
+                await self._connection.execute(insert(accounts).values(_account_values(account)))
+        except IntegrityError:
+            if await self._email_exists(account.email):
+                raise EmailTaken(field="email") from None
+            raise
+
+    async def get(self, account_id: AccountId) -> Account | None:
+        return await self._one(accounts.c.id == account_id)
+
+    async def by_email(self, email: str) -> Account | None:
+        return await self._one(accounts.c.email == email)
+
+    async def save(self, account: Account) -> None:
+        values = _account_values(account)
+        await self._connection.execute(
+            update(accounts).where(accounts.c.id == account.id).values(values)
+        )
+
+    async def _one(self, where: Any) -> Account | None:
+        row = (await self._connection.execute(select(accounts).where(where))).one_or_none()
+        return _account(row) if row else None
+
+    async def _email_exists(self, email: str) -> bool:
+        query = select(exists().where(accounts.c.email == email))
+        return bool((await self._connection.execute(query)).scalar())
+
+
+class SqlProfileStore(SqlStore):
+    async def add(self, profile: Profile) -> None:
+        await self._connection.execute(insert(profiles).values(_profile_values(profile)))
+
+    async def for_account(self, account_id: AccountId) -> list[Profile]:
+        query = (
+            select(profiles)
+            .where(profiles.c.account_id == account_id)
+            .order_by(profiles.c.created_at, profiles.c.id)
+        )
+        return [_profile(row) for row in await self._connection.execute(query)]
+
+    async def save(self, profile: Profile) -> None:
+        await self._connection.execute(
+            update(profiles).where(profiles.c.id == profile.id).values(_profile_values(profile))
+        )
+
+    async def delete(self, profile_id: ProfileId) -> None:
+        await self._connection.execute(delete(profiles).where(profiles.c.id == profile_id))
+
+
+class SqlDeviceStore(SqlStore):
+    async def add(self, device: Device) -> None:
+        await self._connection.execute(insert(devices).values(_device_values(device)))
+
+    async def get(self, account_id: AccountId, device_id: DeviceId) -> Device | None:
+        query = select(devices).where(devices.c.id == device_id, devices.c.account_id == account_id)
+        row = (await self._connection.execute(query)).one_or_none()
+        return _device(row) if row else None
+
+    async def for_account(self, account_id: AccountId) -> list[Device]:
+        query = (
+            select(devices)
+            .where(devices.c.account_id == account_id)
+            .order_by(devices.c.created_at, devices.c.id)
+        )
+        return [_device(row) for row in await self._connection.execute(query)]
+
+    async def save(self, device: Device) -> None:
+        await self._connection.execute(
+            update(devices).where(devices.c.id == device.id).values(_device_values(device))
+        )
+
+
+class SqlSessionStore(SqlStore):
+    async def add(self, session: Session) -> None:
+        await self._connection.execute(insert(sessions).values(_session_values(session)))
+
+    async def get(self, session_id: SessionId) -> Session | None:
+        query = select(sessions).where(sessions.c.id == session_id)
+        row = (await self._connection.execute(query)).one_or_none()
+        return _session(row) if row else None
+
+    async def live_for_account(self, account_id: AccountId) -> list[Session]:
+        query = (
+            select(sessions)
+            .where(sessions.c.account_id == account_id, sessions.c.signed_out_at.is_(None))
+            .order_by(sessions.c.last_seen_at.desc(), sessions.c.id)
+        )
+        return [_session(row) for row in await self._connection.execute(query)]
+
+    async def save(self, session: Session) -> None:
+        await self._connection.execute(
+            update(sessions).where(sessions.c.id == session.id).values(_session_values(session))
+        )
+
+    async def touch(
+        self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
+    ) -> None:
+        seen = literal(at, sessions.c.last_seen_at.type)
+        await self._connection.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id)
+            .values(
+                # Contacts may be recorded out of order; last_seen_at never goes back.
+                last_seen_at=case(
+                    (sessions.c.last_seen_at < seen, seen), else_=sessions.c.last_seen_at
+                ),
+                # An unknown address keeps the last known one, as a refresh does.
+                ip=func.coalesce(ip, sessions.c.ip),
+                location=func.coalesce(location, sessions.c.location),
+            )
+        )
+
+
+class SqlCredentialStore(SqlStore):
+    async def add(self, credential: Credential) -> None:
+        await self._connection.execute(insert(credentials).values(_credential_values(credential)))
+
+    async def get(self, token_hash: str) -> Credential | None:
+        query = select(credentials).where(credentials.c.token_hash == token_hash)
+        row = (await self._connection.execute(query)).one_or_none()
+        return _credential(row) if row else None
+
+    async def claim(self, token_hash: str, at: datetime) -> bool:
+        # One statement: the row lock (PostgreSQL) or the write lock (SQLite) decides the race,
+        # and the loser's WHERE no longer matches.
+        result = await self._connection.execute(
+            update(credentials)
+            .where(credentials.c.token_hash == token_hash, credentials.c.used_at.is_(None))
+            .values(used_at=at)
+        )
+        return result.rowcount == 1
+
+    async def prune(self, before: datetime) -> int:
+        result = await self._connection.execute(
+            delete(credentials).where(credentials.c.expires_at < before)
+        )
+        return result.rowcount
+
+
+class SqlSecurityLog(SqlStore):
+    async def add(self, event: SecurityEvent) -> None:
+        await self._connection.execute(insert(security_events).values(_event_values(event)))
+
+    async def page(
+        self, account_id: AccountId, *, before_id: int | None, limit: int
+    ) -> list[SecurityEvent]:
+        query = select(security_events).where(security_events.c.account_id == account_id)
+        if before_id is not None:
+            query = query.where(security_events.c.id < before_id)
+        query = query.order_by(security_events.c.id.desc()).limit(limit)
+        return [_event(row) for row in await self._connection.execute(query)]
+
+
+def _account_values(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "email": account.email,
+        "password_hash": account.password_hash,
+        "plan": account.plan,
+        "created_at": account.created_at,
+        "password_changed_at": account.password_changed_at,
+        "totp_secret": account.totp_secret,
+        "failed_sign_ins": account.failed_sign_ins,
+    }
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=AccountId(row.id),
+        email=row.email,
+        password_hash=row.password_hash,
+        plan=row.plan,
+        created_at=row.created_at,
+        password_changed_at=row.password_changed_at,
+        totp_secret=row.totp_secret,
+        failed_sign_ins=row.failed_sign_ins,
+    )
+
+
+def _profile_values(profile: Profile) -> dict[str, Any]:
+    return {
+        "id": profile.id,
+        "account_id": profile.account_id,
+        "name": profile.name,
+        "kids": profile.kids,
+        "created_at": profile.created_at,
+        "pin_hash": profile.pin_hash,
+    }
+
+
+def _profile(row: Row[Any]) -> Profile:
+    return Profile(
+        id=ProfileId(row.id),
+        account_id=AccountId(row.account_id),
+        name=row.name,
+        kids=row.kids,
+        created_at=row.created_at,
+        pin_hash=row.pin_hash,
+    )
+
+
+def _device_values(device: Device) -> dict[str, Any]:
+    activity = device.last_activity
+    return {
+        "id": device.id,
+        "account_id": device.account_id,
+        "type": device.type.value,
+        "name": device.name,
+        "created_at": device.created_at,
+        "user_agent": device.user_agent,
+        "last_activity_at": activity.at if activity else None,
+        "last_activity_profile_id": activity.profile_id if activity else None,
+        "last_activity_title_id": activity.title_id if activity else None,
+    }
+
+
+def _device(row: Row[Any]) -> Device:
+    activity = None
+    if row.last_activity_at is not None:
+        activity = Activity(
+            at=row.last_activity_at,
+            profile_id=ProfileId(row.last_activity_profile_id),
+            title_id=row.last_activity_title_id,
+        )
+    return Device(
+        id=DeviceId(row.id),
+        account_id=AccountId(row.account_id),
+        type=DeviceType(row.type),
+        name=row.name,
+        created_at=row.created_at,
+        user_agent=row.user_agent,
+        last_activity=activity,
+    )
+
+
+def _session_values(session: Session) -> dict[str, Any]:
+    reason = session.sign_out_reason
+    return {
+        "id": session.id,
+        "account_id": session.account_id,
+        "device_id": session.device_id,
+        "created_at": session.created_at,
+        "last_seen_at": session.last_seen_at,
+        "ip": session.ip,
+        "location": session.location,
+        "signed_out_at": session.signed_out_at,
+        "sign_out_reason": reason.value if reason else None,
+    }
+
+
+def _session(row: Row[Any]) -> Session:
+    reason = row.sign_out_reason
+    return Session(
+        id=SessionId(row.id),
+        account_id=AccountId(row.account_id),
+        device_id=DeviceId(row.device_id),
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        ip=row.ip,
+        location=row.location,
+        signed_out_at=row.signed_out_at,
+        sign_out_reason=SignOutReason(reason) if reason else None,
+    )
+
+
+def _credential_values(credential: Credential) -> dict[str, Any]:
+    return {
+        "token_hash": credential.token_hash,
+        "kind": credential.kind.value,
+        "session_id": credential.session_id,
+        "account_id": credential.account_id,
+        "device_id": credential.device_id,
+        "issued_at": credential.issued_at,
+        "expires_at": credential.expires_at,
+        "used_at": credential.used_at,
+    }
+
+
+def _credential(row: Row[Any]) -> Credential:
+    return Credential(
+        token_hash=row.token_hash,
+        kind=CredentialKind(row.kind),
+        session_id=SessionId(row.session_id),
+        account_id=AccountId(row.account_id),
+        device_id=DeviceId(row.device_id),
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+    )
+
+
+def _event_values(event: SecurityEvent) -> dict[str, Any]:
+    # The id is the database's to give: it is the pagination cursor.
+    return {
+        "account_id": event.account_id,
+        "kind": event.kind.value,
+        "at": event.at,
+        "device_id": event.device_id,
+        "device_name": event.device_name,
+        "session_id": event.session_id,
+        "ip": event.ip,
+        "location": event.location,
+        "detail": dict(event.detail),
+    }
+
+
+def _event(row: Row[Any]) -> SecurityEvent:
+    return SecurityEvent(
+        account_id=AccountId(row.account_id),
+        kind=EventKind(row.kind),
+        at=row.at,
+        device_id=DeviceId(row.device_id) if row.device_id else None,
+        device_name=row.device_name,
+        session_id=SessionId(row.session_id) if row.session_id else None,
+        ip=row.ip,
+        location=row.location,
+        detail=dict(row.detail),
+        id=row.id,
+    )

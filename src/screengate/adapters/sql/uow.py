@@ -1,0 +1,101 @@
+"""The SQL unit of work: one connection and one transaction per use case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from screengate.adapters.sql.engine import create_engine_for
+from screengate.adapters.sql.stores import (
+    SqlAccountStore,
+    SqlCredentialStore,
+    SqlDeviceStore,
+    SqlProfileStore,
+    SqlSecurityLog,
+    SqlSessionStore,
+)
+from screengate.adapters.sql.tables import accounts
+from screengate.domain.ids import AccountId
+from screengate.ports import (
+    AccountStore,
+    CredentialStore,
+    DeviceStore,
+    ProfileStore,
+    SecurityLog,
+    SessionStore,
+)
+
+__all__ = ["SqlUnitOfWork", "create_engine_for", "sql_unit_of_work_factory"]
+
+
+class SqlUnitOfWork:
+    """ports.UnitOfWork over an AsyncEngine. Leaving without commit() rolls back."""
+
+    accounts: AccountStore
+    profiles: ProfileStore
+    devices: DeviceStore
+    sessions: SessionStore
+    credentials: CredentialStore
+    events: SecurityLog
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        connection = await self._engine.connect()
+        try:
+            # On SQLite this is BEGIN IMMEDIATE (see engine.py): the write lock, taken now.
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        self.accounts = SqlAccountStore(connection)
+        self.profiles = SqlProfileStore(connection)
+        self.devices = SqlDeviceStore(connection)
+        self.sessions = SqlSessionStore(connection)
+        self.credentials = SqlCredentialStore(connection)
+        self.events = SqlSecurityLog(connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._active, None
+        try:
+            await connection.rollback()  # a no-op after commit()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        await self._active.commit()
+
+    async def lock_account(self, account_id: AccountId) -> None:
+        """A row lock on PostgreSQL; on SQLite the whole unit of work already holds the lock."""
+        if self._active.dialect.name == "sqlite":
+            return
+        query = select(accounts.c.id).where(accounts.c.id == account_id).with_for_update()
+        await self._active.execute(query)
+
+    @property
+    def _active(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._connection
+
+
+def sql_unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+    """What Ports.uow wants: a fresh unit of work per call, all on one engine (and its pool)."""
+
+    def new_unit_of_work() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    return new_unit_of_work
