@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     plans: list[PlanSetting] = Field(
         default_factory=lambda: [_plan_setting(p) for p in DEFAULT_PLANS]
     )
+    # Streams: a device checks in every heartbeat; a lease not renewed frees its slot.
+    stream_heartbeat_seconds: int = Field(default=30, ge=1, le=30)
+    stream_lease_seconds: int = Field(default=90, ge=2, le=90)
+    download_licence_days: int = Field(default=7, ge=1, le=365)
+    # A JSON file of titles ({id, name, maturity, year, genre, minutes}); the demo catalogue if unset.
+    catalogue_file: Path | None = None
+
     geoip_database: Path | None = None
     # Addresses of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Container, Iterable
+from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
 from screengate.domain.accounts import Account
+from screengate.domain.catalogue import Catalogue
 from screengate.domain.devices import Device
+from screengate.domain.downloads import Download
 from screengate.domain.events import SecurityEvent
-from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Credential, Principal, Session, SessionPolicy, SignOut
+from screengate.domain.streams import Stream, StreamPolicy
 
 
 class AccountStore(Protocol):
@@ -78,6 +81,44 @@ class CredentialStore(Protocol):
         """Forget credentials that expired before `before`; how many went."""
 
 
+class StreamStore(Protocol):
+    """Every stream ever started: the slots' truth on SQL stores, their history beside Redis."""
+
+    async def add(self, stream: Stream) -> None: ...
+
+    async def get(self, account_id: AccountId, stream_id: StreamId) -> Stream | None:
+        """None also when the stream belongs to another account."""
+
+    async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Stream]:
+        """Not ended and not expired at `now`, oldest first."""
+
+    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Stream]:
+        """Not ended (expired or not): what a sign-out of these sessions must end."""
+
+    async def save(self, stream: Stream) -> None: ...
+
+    async def renew(
+        self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
+    ) -> bool:
+        """Extend a live stream of this session without reading it first (the heartbeat path).
+        False when it is not this session's, has ended, or expired before `now`."""
+
+
+class DownloadStore(Protocol):
+    async def add(self, download: Download) -> None: ...
+
+    async def get(self, account_id: AccountId, download_id: DownloadId) -> Download | None:
+        """None also when the download belongs to another account."""
+
+    async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Download]:
+        """Not revoked and not expired at `now`, oldest first."""
+
+    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Download]:
+        """Not revoked (expired or not): what a sign-out of these sessions must revoke."""
+
+    async def save(self, download: Download) -> None: ...
+
+
 class SecurityLog(Protocol):
     async def add(self, event: SecurityEvent) -> None: ...
 
@@ -108,6 +149,12 @@ class UnitOfWork(Protocol):
     @property
     def events(self) -> SecurityLog: ...
 
+    @property
+    def streams(self) -> StreamStore: ...
+
+    @property
+    def downloads(self) -> DownloadStore: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -124,6 +171,45 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseGrant:
+    admitted: bool
+    # When refused: the streams holding the slots. When admitted: this session's own
+    # earlier streams, which the new one replaced.
+    holders: tuple[StreamId, ...] = ()
+    replaced: tuple[StreamId, ...] = ()
+
+
+class StreamLeases(Protocol):
+    """Stream slots held outside the database (Redis), admitted by one atomic script."""
+
+    async def acquire(
+        self,
+        account_id: AccountId,
+        session_id: SessionId,
+        stream_id: StreamId,
+        *,
+        limit: int,
+        expires_at: datetime,
+        now: datetime,
+    ) -> LeaseGrant: ...
+
+    async def renew(
+        self,
+        account_id: AccountId,
+        session_id: SessionId,
+        stream_id: StreamId,
+        *,
+        expires_at: datetime,
+        now: datetime,
+    ) -> bool:
+        """False when the lease is gone (released or expired) or is another session's."""
+
+    async def release(self, account_id: AccountId, stream_ids: Sequence[StreamId]) -> None: ...
+
+    async def live(self, account_id: AccountId, now: datetime) -> list[StreamId]: ...
 
 
 class Clock(Protocol):
@@ -207,3 +293,8 @@ class Ports:
     plans: PlanCatalogue
     policy: SessionPolicy
     common_passwords: Container[str]
+    catalogue: Catalogue
+    streaming: StreamPolicy
+    download_licence: timedelta
+    # None: stream slots are admitted in the store's own transaction (SQL row lock / BEGIN IMMEDIATE).
+    leases: StreamLeases | None = None

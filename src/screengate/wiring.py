@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from pydantic import BaseModel, Field, TypeAdapter
 
 from screengate.adapters.bus import InProcessBus
 from screengate.adapters.devices import UserAgentNamer
@@ -17,7 +19,9 @@ from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.throttle import LimitsSignInThrottle
 from screengate.config import Settings
+from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
 from screengate.domain.sessions import SessionPolicy
+from screengate.domain.streams import StreamPolicy
 from screengate.ports import Clock, Geolocator, Ports, UnitOfWorkFactory
 
 
@@ -69,6 +73,12 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 absolute_ttl=timedelta(days=settings.session_absolute_days),
             ),
             common_passwords=_common(),
+            catalogue=load_catalogue(settings.catalogue_file),
+            streaming=StreamPolicy(
+                heartbeat_interval=timedelta(seconds=settings.stream_heartbeat_seconds),
+                lease=timedelta(seconds=settings.stream_lease_seconds),
+            ),
+            download_licence=timedelta(days=settings.download_licence_days),
         )
 
 
@@ -88,6 +98,23 @@ async def _store(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
         yield sql_unit_of_work_factory(engine)
     finally:
         await engine.dispose()
+
+
+class _TitleFile(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")
+    name: str = Field(min_length=1, max_length=120)
+    maturity: Maturity
+    year: int
+    genre: str
+    minutes: int = Field(ge=1)
+
+
+def load_catalogue(path: Path | None) -> Catalogue:
+    """The operator's catalogue file, or the demo catalogue."""
+    if path is None:
+        return Catalogue(DEMO_TITLES)
+    entries = TypeAdapter(list[_TitleFile]).validate_json(path.read_bytes())
+    return Catalogue(Title(**entry.model_dump()) for entry in entries)
 
 
 def _limits_storage(settings: Settings) -> Storage:

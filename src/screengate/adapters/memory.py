@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -12,11 +12,13 @@ from typing import Self
 
 from screengate.domain.accounts import Account
 from screengate.domain.devices import Device
+from screengate.domain.downloads import Download
 from screengate.domain.errors import EmailTaken
 from screengate.domain.events import SecurityEvent
-from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Credential, Session
+from screengate.domain.streams import Stream
 
 
 @dataclass
@@ -27,6 +29,8 @@ class MemoryState:
     sessions: dict[SessionId, Session] = field(default_factory=dict)
     credentials: dict[str, Credential] = field(default_factory=dict)
     events: list[SecurityEvent] = field(default_factory=list)
+    streams: dict[StreamId, Stream] = field(default_factory=dict)
+    downloads: dict[DownloadId, Download] = field(default_factory=dict)
 
 
 class MemoryDatabase:
@@ -159,6 +163,71 @@ class MemorySecurityLog(_Stores):
         return mine[:limit]
 
 
+class MemoryStreamStore(_Stores):
+    async def add(self, stream: Stream) -> None:
+        self.state.streams[stream.id] = replace(stream)
+
+    async def get(self, account_id: AccountId, stream_id: StreamId) -> Stream | None:
+        found = self.state.streams.get(stream_id)
+        return replace(found) if found and found.account_id == account_id else None
+
+    async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Stream]:
+        live = [
+            replace(s)
+            for s in self.state.streams.values()
+            if s.account_id == account_id and s.is_live(now)
+        ]
+        return sorted(live, key=lambda s: s.started_at)
+
+    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Stream]:
+        wanted = set(session_ids)
+        return [
+            replace(s)
+            for s in self.state.streams.values()
+            if s.session_id in wanted and s.ended_at is None
+        ]
+
+    async def save(self, stream: Stream) -> None:
+        self.state.streams[stream.id] = replace(stream)
+
+    async def renew(
+        self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
+    ) -> bool:
+        stream = self.state.streams.get(stream_id)
+        if stream is None or stream.session_id != session_id or not stream.is_live(now):
+            return False
+        stream.expires_at = expires_at
+        return True
+
+
+class MemoryDownloadStore(_Stores):
+    async def add(self, download: Download) -> None:
+        self.state.downloads[download.id] = replace(download)
+
+    async def get(self, account_id: AccountId, download_id: DownloadId) -> Download | None:
+        found = self.state.downloads.get(download_id)
+        return replace(found) if found and found.account_id == account_id else None
+
+    async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Download]:
+        live = [
+            replace(d)
+            for d in self.state.downloads.values()
+            if d.account_id == account_id and d.is_live(now)
+        ]
+        return sorted(live, key=lambda d: d.created_at)
+
+    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Download]:
+        wanted = set(session_ids)
+        return [
+            replace(d)
+            for d in self.state.downloads.values()
+            if d.session_id in wanted and d.revoked_at is None
+        ]
+
+    async def save(self, download: Download) -> None:
+        self.state.downloads[download.id] = replace(download)
+
+
 class MemoryUnitOfWork:
     accounts: MemoryAccountStore
     profiles: MemoryProfileStore
@@ -166,6 +235,8 @@ class MemoryUnitOfWork:
     sessions: MemorySessionStore
     credentials: MemoryCredentialStore
     events: MemorySecurityLog
+    streams: MemoryStreamStore
+    downloads: MemoryDownloadStore
 
     def __init__(self, database: MemoryDatabase) -> None:
         self._database = database
@@ -181,6 +252,8 @@ class MemoryUnitOfWork:
         self.sessions = MemorySessionStore(self._working)
         self.credentials = MemoryCredentialStore(self._working)
         self.events = MemorySecurityLog(self._working)
+        self.streams = MemoryStreamStore(self._working)
+        self.downloads = MemoryDownloadStore(self._working)
         return self
 
     async def __aexit__(
@@ -205,6 +278,8 @@ class MemoryUnitOfWork:
             self.sessions,
             self.credentials,
             self.events,
+            self.streams,
+            self.downloads,
         ):
             store.state = self._working
 
