@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from screengate.domain.sessions import Principal
-from screengate.ports import Ports
+from datetime import datetime
+
+from screengate.domain.accounts import normalise_email
+from screengate.domain.devices import Device
+from screengate.domain.errors import AccountNotFound
+from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.sessions import Principal, Session, SessionPolicy
+from screengate.ports import Ports, UnitOfWork
 from screengate.services.views import DeviceView, LastActivity
 
 
@@ -11,13 +17,42 @@ async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
     """Most recently seen first. A device whose session lapsed is no longer signed in."""
     now = ports.clock.now()
     async with ports.uow() as uow:
-        sessions = await uow.sessions.live_for_account(principal.account_id)
-        devices = {d.id: d for d in await uow.devices.for_account(principal.account_id)}
-        profiles = {p.id: p.name for p in await uow.profiles.for_account(principal.account_id)}
+        sessions, devices, profiles = await _read(uow, principal.account_id)
+    return _shape(sessions, devices, profiles, principal.session_id, now, ports.policy)
+
+
+async def list_devices_for_operator(ports: Ports, email: str) -> list[DeviceView]:
+    """The support desk's view of an account's devices: the same list, no device is current."""
+    now = ports.clock.now()
+    async with ports.uow() as uow:
+        account = await uow.accounts.by_email(normalise_email(email))
+        if account is None:
+            raise AccountNotFound(email=email)
+        sessions, devices, profiles = await _read(uow, account.id)
+    return _shape(sessions, devices, profiles, None, now, ports.policy)
+
+
+async def _read(
+    uow: UnitOfWork, account_id: AccountId
+) -> tuple[list[Session], dict[DeviceId, Device], dict[ProfileId, str]]:
+    sessions = await uow.sessions.live_for_account(account_id)
+    devices = {d.id: d for d in await uow.devices.for_account(account_id)}
+    profiles = {p.id: p.name for p in await uow.profiles.for_account(account_id)}
+    return sessions, devices, profiles
+
+
+def _shape(
+    sessions: list[Session],
+    devices: dict[DeviceId, Device],
+    profiles: dict[ProfileId, str],
+    current: SessionId | None,
+    now: datetime,
+    policy: SessionPolicy,
+) -> list[DeviceView]:
     views = []
     for session in sessions:
         device = devices.get(session.device_id)
-        if device is None or session.has_lapsed(now, ports.policy):
+        if device is None or session.has_lapsed(now, policy):
             continue
         activity = device.last_activity
         views.append(
@@ -26,7 +61,7 @@ async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
                 session_id=session.id,
                 name=device.name,
                 type=device.type,
-                current=session.id == principal.session_id,
+                current=session.id == current,
                 signed_in_at=session.created_at,
                 last_seen_at=session.last_seen_at,
                 location=session.location,
