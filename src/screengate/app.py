@@ -13,7 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from screengate.api import account, auth, devices, health, profiles
+from screengate.api import account, auth, devices, downloads, health, profiles, streams
 from screengate.api.deps import client_ip, ports_of
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.config import Settings
@@ -44,6 +44,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             account.router,
             devices.router,
             profiles.router,
+            streams.router,
+            downloads.router,
+            downloads.titles,
             PrometheusController,
         ],
         lifespan=[lifespan],

@@ -12,6 +12,7 @@ _DESCRIPTIONS = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict",
+    410: "Gone: the stream has ended (`reason` says why)",
     413: "Body too large",
     422: "Validation error (`errors` lists the fields)",
     429: "Too many attempts; see Retry-After",

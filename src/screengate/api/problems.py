@@ -35,6 +35,15 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.LastProfile: 409,
     errors.InvalidProfile: 422,
     errors.AccountNotFound: 404,
+    errors.TitleNotFound: 404,
+    errors.NotForKids: 403,
+    errors.ProfileLocked: 403,
+    errors.TooManyStreams: 409,
+    errors.StreamNotFound: 404,
+    errors.StreamEnded: 410,
+    errors.DownloadDeviceLimit: 409,
+    errors.DeviceDownloadLimit: 409,
+    errors.DownloadNotFound: 404,
 }
 
 _HTTP_CODES = {

@@ -72,6 +72,64 @@ class ProfilePatch(Body):
     pin: Pin | msgspec.UnsetType | None = msgspec.UNSET
 
 
+TitleId = Annotated[str, Meta(min_length=1, max_length=80, examples=["night-harbour"])]
+ProfileRef = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class Play(Body):
+    profile_id: ProfileRef
+    title_id: TitleId
+    # Asked for only when the profile is locked.
+    pin: Pin | None = None
+
+
+class NewDownload(Body):
+    profile_id: ProfileRef
+    title_id: TitleId
+    pin: Pin | None = None
+
+
+class StreamStarted(Struct):
+    stream_id: str
+    heartbeat_interval: int
+    expires_at: datetime
+    title_id: str
+    profile_id: str
+
+
+class Lease(Struct):
+    expires_at: datetime
+
+
+class ActiveStream(Struct):
+    stream_id: str
+    device_id: str
+    device_name: str | None
+    device_type: str | None
+    profile_name: str | None
+    title_id: str
+    started_at: datetime
+    current: bool
+
+
+class DownloadOut(Struct):
+    download_id: str
+    profile_id: str
+    title_id: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class TitleOut(Struct):
+    title_id: str
+    name: str
+    maturity: int
+    year: int
+    genre: str
+    minutes: int
+    kids: bool
+
+
 class SignedUp(Struct):
     account_id: str
     email: str
@@ -247,3 +305,6 @@ class Problem(Struct, omit_defaults=True):
     detail: str | None = None
     reason: str | None = None
     errors: list[dict[str, str]] | None = None
+    limit: int | None = None
+    active: list[dict[str, str | None]] | None = None
+    devices: list[dict[str, str | int]] | None = None

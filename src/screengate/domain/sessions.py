@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from screengate.domain.ids import AccountId, DeviceId, SessionId
+from screengate.domain.ids import AccountId, DeviceId, DownloadId, SessionId, StreamId
 
 
 class SignOutReason(StrEnum):
@@ -112,6 +112,9 @@ class SignOut:
     at: datetime
     session_ids: tuple[SessionId, ...]
     device_ids: tuple[DeviceId, ...]
+    # What the sign-out ended with them, in the same transaction (filled in by the service).
+    stream_ids: tuple[StreamId, ...] = ()
+    download_ids: tuple[DownloadId, ...] = ()
 
 
 def hash_token(token: str) -> str:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from screengate.domain.accounts import normalise_email
+from screengate.domain.downloads import DownloadEndReason
 from screengate.domain.errors import AccountNotFound, DeviceNotFound
 from screengate.domain.events import EventKind, SecurityEvent
-from screengate.domain.ids import AccountId, DeviceId
+from screengate.domain.ids import AccountId, DeviceId, DownloadId, SessionId, StreamId
 from screengate.domain.sessions import Principal, Session, SignOutReason, end_sessions
+from screengate.domain.streams import StreamEndReason
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import announce
 from screengate.services.views import SignedOutDevice, SignOutReceipt
@@ -102,6 +107,11 @@ async def end_and_log(
     """End the sessions and log each one, inside the caller's transaction."""
     now = ports.clock.now()
     outcome = end_sessions(account_id, sessions, reason, now)
+    outcome = replace(
+        outcome,
+        stream_ids=tuple(await _end_streams(uow, outcome.session_ids, reason, now)),
+        download_ids=tuple(await _revoke_downloads(uow, outcome.session_ids, reason, now)),
+    )
     devices = {d.id: d for d in await uow.devices.for_account(account_id)}
     by_name = devices[by.device_id].name if by and by.device_id in devices else None
     signed_out: list[SignedOutDevice] = []
@@ -130,3 +140,27 @@ async def end_and_log(
             )
         )
     return SignOutReceipt(sign_out=outcome, devices=signed_out)
+
+
+async def _end_streams(
+    uow: UnitOfWork, session_ids: tuple[SessionId, ...], reason: SignOutReason, now: datetime
+) -> list[StreamId]:
+    """A signed-out device's stream stops with it, freeing its slot in the same transaction."""
+    ended = []
+    for stream in await uow.streams.open_for_sessions(session_ids) if session_ids else []:
+        if stream.end(StreamEndReason.for_sign_out(reason), now):
+            await uow.streams.save(stream)
+            ended.append(stream.id)
+    return ended
+
+
+async def _revoke_downloads(
+    uow: UnitOfWork, session_ids: tuple[SessionId, ...], reason: SignOutReason, now: datetime
+) -> list[DownloadId]:
+    """Signing out deletes the device's downloads: their licences end with the session."""
+    revoked = []
+    for download in await uow.downloads.open_for_sessions(session_ids) if session_ids else []:
+        if download.revoke(DownloadEndReason(reason.value), now):
+            await uow.downloads.save(download)
+            revoked.append(download.id)
+    return revoked

@@ -8,7 +8,7 @@ from datetime import datetime
 from screengate.domain.accounts import Account
 from screengate.domain.devices import DeviceType
 from screengate.domain.events import SecurityEvent
-from screengate.domain.ids import DeviceId, ProfileId, SessionId
+from screengate.domain.ids import DeviceId, ProfileId, SessionId, StreamId
 from screengate.domain.plans import Plan
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import SignOut
@@ -55,6 +55,30 @@ class SignedOutDevice:
 class SignOutReceipt:
     sign_out: SignOut
     devices: list[SignedOutDevice]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHolder:
+    """One taken screen, as "Too many people are using your account" shows it."""
+
+    stream_id: StreamId
+    device_id: DeviceId
+    device_name: str | None
+    device_type: str | None
+    profile_name: str | None
+    title_id: str
+    started_at: datetime
+
+    def as_problem(self) -> dict[str, str | None]:
+        return {
+            "stream_id": self.stream_id,
+            "device_id": self.device_id,
+            "device_name": self.device_name,
+            "device_type": self.device_type,
+            "profile_name": self.profile_name,
+            "title_id": self.title_id,
+            "started_at": self.started_at.isoformat().replace("+00:00", "Z"),
+        }
 
 
 @dataclass(frozen=True, slots=True)

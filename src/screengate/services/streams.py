@@ -1,0 +1,219 @@
+"""Playback: start a stream within the plan's screens, keep it alive, stop it here or elsewhere."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from screengate.domain.catalogue import Title
+from screengate.domain.devices import Activity
+from screengate.domain.errors import (
+    ProfileLocked,
+    ProfileNotFound,
+    SignedOut,
+    StreamEnded,
+    StreamNotFound,
+    TooManyStreams,
+)
+from screengate.domain.ids import ProfileId, StreamId
+from screengate.domain.plans import Plan
+from screengate.domain.profiles import Profile
+from screengate.domain.sessions import Principal
+from screengate.domain.streams import Stream, StreamEndReason, streams_to_replace
+from screengate.ports import Ports, UnitOfWork
+from screengate.services.profiles import pin_matches
+from screengate.services.views import StreamHolder
+
+
+async def start_stream(
+    ports: Ports,
+    principal: Principal,
+    *,
+    profile_id: ProfileId,
+    title_id: str,
+    pin: str | None = None,
+) -> Stream:
+    """Press Play. However many devices press it at once, the plan's limit holds exactly."""
+    profile, plan = await profile_and_plan(ports, principal, profile_id)
+    if not await pin_matches(ports, profile, pin):
+        raise ProfileLocked(profile_id=profile_id)
+    title = ports.catalogue.playable(title_id, kids=profile.kids)
+    now = ports.clock.now()
+    stream = Stream(
+        id=StreamId(ports.tokens.new_id()),
+        account_id=principal.account_id,
+        session_id=principal.session_id,
+        device_id=principal.device_id,
+        profile_id=profile.id,
+        title_id=title.id,
+        started_at=now,
+        expires_at=now + ports.streaming.lease,
+    )
+    if ports.leases is None:
+        return await _admit_in_store(ports, principal, stream, plan, title, now)
+    return await _admit_by_lease(ports, principal, stream, plan, title, now)
+
+
+async def _admit_in_store(
+    ports: Ports, principal: Principal, stream: Stream, plan: Plan, title: Title, now: datetime
+) -> Stream:
+    async with ports.uow() as uow:
+        # The account lock serialises every Play (and every sign-out) of one account.
+        await uow.lock_account(principal.account_id)
+        await still_signed_in(uow, principal)
+        live = await uow.streams.live_for_account(principal.account_id, now)
+        decision = streams_to_replace(
+            live, session_id=principal.session_id, max_streams=plan.max_streams
+        )
+        if decision is None:
+            holders = await _holders(uow, live, now)
+            raise TooManyStreams(plan.max_streams, [h.as_problem() for h in holders])
+        for replaced in decision[0]:
+            replaced.end(StreamEndReason.REPLACED, now)
+            await uow.streams.save(replaced)
+        await _record(uow, principal, stream, title, now)
+        await uow.commit()
+    return stream
+
+
+async def _admit_by_lease(
+    ports: Ports, principal: Principal, stream: Stream, plan: Plan, title: Title, now: datetime
+) -> Stream:
+    assert ports.leases is not None
+    grant = await ports.leases.acquire(
+        principal.account_id,
+        principal.session_id,
+        stream.id,
+        limit=plan.max_streams,
+        expires_at=stream.expires_at,
+        now=now,
+    )
+    if not grant.admitted:
+        async with ports.uow() as uow:
+            found = [await uow.streams.get(principal.account_id, i) for i in grant.holders]
+            holders = await _holders(uow, [s for s in found if s is not None], now)
+        raise TooManyStreams(plan.max_streams, [h.as_problem() for h in holders])
+    try:
+        async with ports.uow() as uow:
+            await uow.lock_account(principal.account_id)
+            await still_signed_in(uow, principal)
+            for stream_id in grant.replaced:
+                replaced = await uow.streams.get(principal.account_id, stream_id)
+                if replaced is not None and replaced.end(StreamEndReason.REPLACED, now):
+                    await uow.streams.save(replaced)
+            await _record(uow, principal, stream, title, now)
+            await uow.commit()
+    except BaseException:
+        # Nothing recorded, so nothing may hold the slot.
+        await ports.leases.release(principal.account_id, [stream.id])
+        raise
+    return stream
+
+
+async def heartbeat(ports: Ports, principal: Principal, stream_id: StreamId) -> datetime:
+    """Keep the lease; a stream that ended (stopped, expired, signed out) answers why."""
+    now = ports.clock.now()
+    expires_at = now + ports.streaming.lease
+    if ports.leases is not None:
+        if await ports.leases.renew(
+            principal.account_id, principal.session_id, stream_id, expires_at=expires_at, now=now
+        ):
+            return expires_at
+    else:
+        async with ports.uow() as uow:
+            if await uow.streams.renew(principal.session_id, stream_id, expires_at, now):
+                await uow.commit()
+                return expires_at
+    async with ports.uow() as uow:
+        stream = await uow.streams.get(principal.account_id, stream_id)
+    if stream is None or stream.session_id != principal.session_id:
+        raise StreamNotFound(stream_id=stream_id)
+    raise StreamEnded(stream.why_ended(now).value)
+
+
+async def stop_stream(ports: Ports, principal: Principal, stream_id: StreamId) -> Stream:
+    """Stop playback: on this device, or another device's from the too-many-streams list."""
+    now = ports.clock.now()
+    async with ports.uow() as uow:
+        await uow.lock_account(principal.account_id)
+        stream = await uow.streams.get(principal.account_id, stream_id)
+        if stream is None:
+            raise StreamNotFound(stream_id=stream_id)
+        reason = (
+            StreamEndReason.STOPPED
+            if stream.session_id == principal.session_id
+            else StreamEndReason.STOPPED_BY_OWNER
+        )
+        ended = stream.end(reason, now)
+        if ended:
+            await uow.streams.save(stream)
+        await uow.commit()
+    if ended and ports.leases is not None:
+        await ports.leases.release(principal.account_id, [stream.id])
+    return stream
+
+
+async def profile_and_plan(
+    ports: Ports, principal: Principal, profile_id: ProfileId
+) -> tuple[Profile, Plan]:
+    async with ports.uow() as uow:
+        account = await uow.accounts.get(principal.account_id)
+        profiles = await uow.profiles.for_account(principal.account_id)
+    profile = next((p for p in profiles if p.id == profile_id), None)
+    if account is None or profile is None:
+        raise ProfileNotFound(profile_id=profile_id)
+    return profile, ports.plans[account.plan]
+
+
+async def still_signed_in(uow: UnitOfWork, principal: Principal) -> None:
+    """A sign-out that took the account lock first wins: no stream for a dead session."""
+    session = await uow.sessions.get(principal.session_id)
+    if session is None or not session.live:
+        reason = session.sign_out_reason if session else None
+        raise SignedOut(
+            str(reason or "signed_out_here"), session.signed_out_at if session else None
+        )
+
+
+async def _record(
+    uow: UnitOfWork, principal: Principal, stream: Stream, title: Title, now: datetime
+) -> None:
+    await uow.streams.add(stream)
+    device = await uow.devices.get(principal.account_id, principal.device_id)
+    if device is not None:
+        device.last_activity = Activity(at=now, profile_id=stream.profile_id, title_id=title.id)
+        await uow.devices.save(device)
+
+
+async def active_streams(ports: Ports, principal: Principal) -> list[StreamHolder]:
+    """Who holds the account's screens right now, oldest first."""
+    now = ports.clock.now()
+    async with ports.uow() as uow:
+        return await _holders(uow, await _live(ports, uow, principal, now), now)
+
+
+async def _live(ports: Ports, uow: UnitOfWork, principal: Principal, now: datetime) -> list[Stream]:
+    if ports.leases is None:
+        return await uow.streams.live_for_account(principal.account_id, now)
+    ids = await ports.leases.live(principal.account_id, now)
+    found = [await uow.streams.get(principal.account_id, stream_id) for stream_id in ids]
+    return [s for s in found if s is not None and s.ended_at is None]
+
+
+async def _holders(uow: UnitOfWork, streams: list[Stream], now: datetime) -> list[StreamHolder]:
+    if not streams:
+        return []
+    account_id = streams[0].account_id
+    devices = {d.id: d for d in await uow.devices.for_account(account_id)}
+    profiles = {p.id: p.name for p in await uow.profiles.for_account(account_id)}
+    return [
+        StreamHolder(
+            stream_id=s.id,
+            device_id=s.device_id,
+            device_name=devices[s.device_id].name if s.device_id in devices else None,
+            device_type=devices[s.device_id].type.value if s.device_id in devices else None,
+            profile_name=profiles.get(s.profile_id),
+            title_id=s.title_id,
+            started_at=s.started_at,
+        )
+        for s in sorted(streams, key=lambda s: s.started_at)
+    ]
