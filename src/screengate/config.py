@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: int = Field(default=30, ge=1, le=30)
     stream_lease_seconds: int = Field(default=90, ge=2, le=90)
     download_licence_days: int = Field(default=7, ge=1, le=365)
-    # A JSON file of titles ({id, name, maturity, year, genre, minutes}); the demo catalogue if unset.
+    # JSON titles [{id, name, maturity, year, genre, minutes}]; the demo catalogue if unset.
     catalogue_file: Path | None = None
 
     geoip_database: Path | None = None

@@ -296,5 +296,5 @@ class Ports:
     catalogue: Catalogue
     streaming: StreamPolicy
     download_licence: timedelta
-    # None: stream slots are admitted in the store's own transaction (SQL row lock / BEGIN IMMEDIATE).
+    # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).
     leases: StreamLeases | None = None
