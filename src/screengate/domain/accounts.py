@@ -43,27 +43,32 @@ def normalise_email(raw: str) -> str:
     return email
 
 
-def check_new_password(password: str, *, email: str, common: Container[str]) -> None:
-    """Refuse what NIST SP 800-63B 5.1.1.2 says to refuse: short, common or contextual."""
+def check_new_password(
+    password: str, *, email: str, common: Container[str], field: str = "password"
+) -> None:
+    """Refuse what NIST SP 800-63B 5.1.1.2 says to refuse: short, common or contextual.
+
+    `field` names the password in the request, so the error points at what to fix.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(
-            f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password", rule="too_short"
+            f"Use at least {MIN_PASSWORD_LENGTH} characters.", field=field, rule="too_short"
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise WeakPassword(
-            f"Use at most {MAX_PASSWORD_LENGTH} characters.", field="password", rule="too_long"
+            f"Use at most {MAX_PASSWORD_LENGTH} characters.", field=field, rule="too_long"
         )
     folded = password.lower()
     if folded in common:
         raise WeakPassword(
             "That password is too common; choose one that is hard to guess.",
-            field="password",
+            field=field,
             rule="common",
         )
     local_part = email.partition("@")[0]
     if folded in (email, local_part) or len(set(folded)) < 3:
         raise WeakPassword(
             "That password is too easy to guess; choose another.",
-            field="password",
+            field=field,
             rule="guessable",
         )

@@ -78,7 +78,9 @@ async def change_password(
         account = await _account(uow, principal.account_id)
     if not await ports.hasher.verify(account.password_hash, current_password):
         raise WrongPassword(field="current_password")
-    check_new_password(new_password, email=account.email, common=ports.common_passwords)
+    check_new_password(
+        new_password, email=account.email, common=ports.common_passwords, field="new_password"
+    )
     new_hash = await ports.hasher.hash(new_password)
     now = ports.clock.now()
     async with ports.uow() as uow:
