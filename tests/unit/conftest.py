@@ -12,9 +12,11 @@ from screengate.adapters.bus import InProcessBus
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
 from screengate.adapters.revocation import LocalRevocationView
+from screengate.domain.catalogue import DEMO_TITLES, Catalogue
 from screengate.domain.errors import TooManyAttempts
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.sessions import SessionPolicy, SignOut
+from screengate.domain.streams import StreamPolicy
 from screengate.ports import Ports
 
 
@@ -116,4 +118,7 @@ def ports(clock: FrozenClock) -> Ports:
         plans=PlanCatalogue(),
         policy=SessionPolicy(),
         common_passwords=frozenset({"password", "12345678", "qwertyuiop"}),
+        catalogue=Catalogue(DEMO_TITLES),
+        streaming=StreamPolicy(),
+        download_licence=timedelta(days=7),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 
 from screengate.domain.accounts import normalise_email
@@ -10,6 +12,7 @@ from screengate.domain.errors import AccountNotFound
 from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
 from screengate.domain.sessions import Principal, Session, SessionPolicy
 from screengate.ports import Ports, UnitOfWork
+from screengate.services.streams import live_streams
 from screengate.services.views import DeviceView, LastActivity
 
 
@@ -17,8 +20,8 @@ async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
     """Most recently seen first. A device whose session lapsed is no longer signed in."""
     now = ports.clock.now()
     async with ports.uow() as uow:
-        sessions, devices, profiles = await _read(uow, principal.account_id)
-    return _shape(sessions, devices, profiles, principal.session_id, now, ports.policy)
+        found = await _read(ports, uow, principal.account_id, now)
+    return _shape(found, principal.session_id, now, ports.policy)
 
 
 async def list_devices_for_operator(ports: Ports, email: str) -> list[DeviceView]:
@@ -28,30 +31,38 @@ async def list_devices_for_operator(ports: Ports, email: str) -> list[DeviceView
         account = await uow.accounts.by_email(normalise_email(email))
         if account is None:
             raise AccountNotFound(email=email)
-        sessions, devices, profiles = await _read(uow, account.id)
-    return _shape(sessions, devices, profiles, None, now, ports.policy)
+        found = await _read(ports, uow, account.id, now)
+    return _shape(found, None, now, ports.policy)
 
 
-async def _read(
-    uow: UnitOfWork, account_id: AccountId
-) -> tuple[list[Session], dict[DeviceId, Device], dict[ProfileId, str]]:
-    sessions = await uow.sessions.live_for_account(account_id)
-    devices = {d.id: d for d in await uow.devices.for_account(account_id)}
-    profiles = {p.id: p.name for p in await uow.profiles.for_account(account_id)}
-    return sessions, devices, profiles
+@dataclass(frozen=True, slots=True)
+class _Found:
+    sessions: list[Session]
+    devices: dict[DeviceId, Device]
+    profiles: dict[ProfileId, str]
+    streaming: set[SessionId]
+    downloads: Counter[SessionId]
+
+
+async def _read(ports: Ports, uow: UnitOfWork, account_id: AccountId, now: datetime) -> _Found:
+    return _Found(
+        sessions=await uow.sessions.live_for_account(account_id),
+        devices={d.id: d for d in await uow.devices.for_account(account_id)},
+        profiles={p.id: p.name for p in await uow.profiles.for_account(account_id)},
+        streaming={s.session_id for s in await live_streams(ports, uow, account_id, now)},
+        downloads=Counter(
+            d.session_id for d in await uow.downloads.live_for_account(account_id, now)
+        ),
+    )
 
 
 def _shape(
-    sessions: list[Session],
-    devices: dict[DeviceId, Device],
-    profiles: dict[ProfileId, str],
-    current: SessionId | None,
-    now: datetime,
-    policy: SessionPolicy,
+    found: _Found, current: SessionId | None, now: datetime, policy: SessionPolicy
 ) -> list[DeviceView]:
+    profiles = found.profiles
     views = []
-    for session in sessions:
-        device = devices.get(session.device_id)
+    for session in found.sessions:
+        device = found.devices.get(session.device_id)
         if device is None or session.has_lapsed(now, policy):
             continue
         activity = device.last_activity
@@ -73,8 +84,8 @@ def _shape(
                 )
                 if activity
                 else None,
-                streaming=False,
-                downloads=0,
+                streaming=session.id in found.streaming,
+                downloads=found.downloads[session.id],
             )
         )
     views.sort(key=lambda v: (v.current, v.last_seen_at), reverse=True)

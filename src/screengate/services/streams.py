@@ -14,7 +14,7 @@ from screengate.domain.errors import (
     StreamNotFound,
     TooManyStreams,
 )
-from screengate.domain.ids import ProfileId, StreamId
+from screengate.domain.ids import AccountId, ProfileId, StreamId
 from screengate.domain.plans import Plan
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Principal
@@ -188,14 +188,17 @@ async def active_streams(ports: Ports, principal: Principal) -> list[StreamHolde
     """Who holds the account's screens right now, oldest first."""
     now = ports.clock.now()
     async with ports.uow() as uow:
-        return await _holders(uow, await _live(ports, uow, principal, now), now)
+        return await _holders(uow, await live_streams(ports, uow, principal.account_id, now), now)
 
 
-async def _live(ports: Ports, uow: UnitOfWork, principal: Principal, now: datetime) -> list[Stream]:
+async def live_streams(
+    ports: Ports, uow: UnitOfWork, account_id: AccountId, now: datetime
+) -> list[Stream]:
+    """The streams holding slots: the store's, or Redis's when the leases live there."""
     if ports.leases is None:
-        return await uow.streams.live_for_account(principal.account_id, now)
-    ids = await ports.leases.live(principal.account_id, now)
-    found = [await uow.streams.get(principal.account_id, stream_id) for stream_id in ids]
+        return await uow.streams.live_for_account(account_id, now)
+    ids = await ports.leases.live(account_id, now)
+    found = [await uow.streams.get(account_id, stream_id) for stream_id in ids]
     return [s for s in found if s is not None and s.ended_at is None]
 
 
