@@ -20,6 +20,7 @@ from screengate.domain.errors import (
 )
 from screengate.domain.ids import DeviceId, ProfileId
 from screengate.domain.sessions import Principal
+from screengate.domain.streams import Stream
 from screengate.ports import Ports
 from screengate.services import accounts, auth, downloads, profiles, sign_out, streams
 from screengate.services.devices import list_devices
@@ -43,7 +44,7 @@ async def _profile(ports: Ports, who: Principal) -> ProfileId:
     return (await profiles.list_profiles(ports, who))[0].id
 
 
-async def _play(ports: Ports, who: Principal, title: str = TITLE) -> streams.Stream:
+async def _play(ports: Ports, who: Principal, title: str = TITLE) -> Stream:
     return await streams.start_stream(
         ports, who, profile_id=await _profile(ports, who), title_id=title
     )
