@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,17 +14,21 @@ from screengate.adapters.sql.tables import (
     accounts,
     credentials,
     devices,
+    downloads,
     profiles,
     security_events,
     sessions,
+    streams,
 )
 from screengate.domain.accounts import Account
 from screengate.domain.devices import Activity, Device, DeviceType
+from screengate.domain.downloads import Download, DownloadEndReason
 from screengate.domain.errors import EmailTaken
 from screengate.domain.events import EventKind, SecurityEvent
-from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Credential, CredentialKind, Session, SignOutReason
+from screengate.domain.streams import Stream, StreamEndReason
 
 
 class SqlStore:
@@ -186,6 +191,101 @@ class SqlSecurityLog(SqlStore):
             query = query.where(security_events.c.id < before_id)
         query = query.order_by(security_events.c.id.desc()).limit(limit)
         return [_event(row) for row in await self._connection.execute(query)]
+
+
+class SqlStreamStore(SqlStore):
+    async def add(self, stream: Stream) -> None:
+        await self._connection.execute(insert(streams).values(_stream_values(stream)))
+
+    async def get(self, account_id: AccountId, stream_id: StreamId) -> Stream | None:
+        query = select(streams).where(streams.c.id == stream_id, streams.c.account_id == account_id)
+        row = (await self._connection.execute(query)).one_or_none()
+        return _stream(row) if row else None
+
+    async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Stream]:
+        query = (
+            select(streams)
+            .where(
+                streams.c.account_id == account_id,
+                streams.c.ended_at.is_(None),
+                streams.c.expires_at > now,
+            )
+            .order_by(streams.c.started_at, streams.c.id)
+        )
+        return [_stream(row) for row in await self._connection.execute(query)]
+
+    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Stream]:
+        if not session_ids:
+            return []
+        query = (
+            select(streams)
+            .where(streams.c.session_id.in_(session_ids), streams.c.ended_at.is_(None))
+            .order_by(streams.c.started_at, streams.c.id)
+        )
+        return [_stream(row) for row in await self._connection.execute(query)]
+
+    async def save(self, stream: Stream) -> None:
+        await self._connection.execute(
+            update(streams).where(streams.c.id == stream.id).values(_stream_values(stream))
+        )
+
+    async def renew(
+        self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
+    ) -> bool:
+        # One statement and no read: the WHERE is the whole rule, so a stream ended or expired
+        # by a concurrent sign-out or stop is never brought back.
+        result = await self._connection.execute(
+            update(streams)
+            .where(
+                streams.c.id == stream_id,
+                streams.c.session_id == session_id,
+                streams.c.ended_at.is_(None),
+                streams.c.expires_at > now,
+            )
+            .values(expires_at=expires_at)
+        )
+        return result.rowcount == 1
+
+
+class SqlDownloadStore(SqlStore):
+    async def add(self, download: Download) -> None:
+        await self._connection.execute(insert(downloads).values(_download_values(download)))
+
+    async def get(self, account_id: AccountId, download_id: DownloadId) -> Download | None:
+        query = select(downloads).where(
+            downloads.c.id == download_id, downloads.c.account_id == account_id
+        )
+        row = (await self._connection.execute(query)).one_or_none()
+        return _download(row) if row else None
+
+    async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Download]:
+        query = (
+            select(downloads)
+            .where(
+                downloads.c.account_id == account_id,
+                downloads.c.revoked_at.is_(None),
+                downloads.c.expires_at > now,
+            )
+            .order_by(downloads.c.created_at, downloads.c.id)
+        )
+        return [_download(row) for row in await self._connection.execute(query)]
+
+    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Download]:
+        if not session_ids:
+            return []
+        query = (
+            select(downloads)
+            .where(downloads.c.session_id.in_(session_ids), downloads.c.revoked_at.is_(None))
+            .order_by(downloads.c.created_at, downloads.c.id)
+        )
+        return [_download(row) for row in await self._connection.execute(query)]
+
+    async def save(self, download: Download) -> None:
+        await self._connection.execute(
+            update(downloads)
+            .where(downloads.c.id == download.id)
+            .values(_download_values(download))
+        )
 
 
 def _account_values(account: Account) -> dict[str, Any]:
@@ -353,4 +453,68 @@ def _event(row: Row[Any]) -> SecurityEvent:
         location=row.location,
         detail=dict(row.detail),
         id=row.id,
+    )
+
+
+def _stream_values(stream: Stream) -> dict[str, Any]:
+    reason = stream.end_reason
+    return {
+        "id": stream.id,
+        "account_id": stream.account_id,
+        "session_id": stream.session_id,
+        "device_id": stream.device_id,
+        "profile_id": stream.profile_id,
+        "title_id": stream.title_id,
+        "started_at": stream.started_at,
+        "expires_at": stream.expires_at,
+        "ended_at": stream.ended_at,
+        "end_reason": reason.value if reason else None,
+    }
+
+
+def _stream(row: Row[Any]) -> Stream:
+    reason = row.end_reason
+    return Stream(
+        id=StreamId(row.id),
+        account_id=AccountId(row.account_id),
+        session_id=SessionId(row.session_id),
+        device_id=DeviceId(row.device_id),
+        profile_id=ProfileId(row.profile_id),
+        title_id=row.title_id,
+        started_at=row.started_at,
+        expires_at=row.expires_at,
+        ended_at=row.ended_at,
+        end_reason=StreamEndReason(reason) if reason else None,
+    )
+
+
+def _download_values(download: Download) -> dict[str, Any]:
+    reason = download.revoke_reason
+    return {
+        "id": download.id,
+        "account_id": download.account_id,
+        "device_id": download.device_id,
+        "session_id": download.session_id,
+        "profile_id": download.profile_id,
+        "title_id": download.title_id,
+        "created_at": download.created_at,
+        "expires_at": download.expires_at,
+        "revoked_at": download.revoked_at,
+        "revoke_reason": reason.value if reason else None,
+    }
+
+
+def _download(row: Row[Any]) -> Download:
+    reason = row.revoke_reason
+    return Download(
+        id=DownloadId(row.id),
+        account_id=AccountId(row.account_id),
+        device_id=DeviceId(row.device_id),
+        session_id=SessionId(row.session_id),
+        profile_id=ProfileId(row.profile_id),
+        title_id=row.title_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        revoke_reason=DownloadEndReason(reason) if reason else None,
     )

@@ -188,3 +188,96 @@ security_events = Table(
     Index("ix_security_events_account_id_id", "account_id", "id"),
     sqlite_autoincrement=True,
 )
+
+streams = Table(
+    "streams",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "session_id",
+        String,
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "device_id",
+        String,
+        ForeignKey("devices.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # No foreign key, as on devices.last_activity_profile_id: history must not block a deletion.
+    Column("profile_id", String, nullable=False),
+    Column("title_id", String, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("end_reason", String, nullable=True),
+)
+
+# Admission reads "the account's live streams" on every Play. Streams that vanished without a
+# stop stay open but expired, so expires_at follows account_id and the scan starts at `now`.
+Index(
+    "ix_streams_open_account_id_expires_at",
+    streams.c.account_id,
+    streams.c.expires_at,
+    postgresql_where=streams.c.ended_at.is_(None),
+    sqlite_where=streams.c.ended_at.is_(None),
+)
+# Every sign-out ends the open streams of its sessions.
+Index(
+    "ix_streams_open_session_id",
+    streams.c.session_id,
+    postgresql_where=streams.c.ended_at.is_(None),
+    sqlite_where=streams.c.ended_at.is_(None),
+)
+
+downloads = Table(
+    "downloads",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "device_id",
+        String,
+        ForeignKey("devices.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "session_id",
+        String,
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("profile_id", String, nullable=False),
+    Column("title_id", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("revoke_reason", String, nullable=True),
+)
+
+# The download limits read the account's live licences; a sign-out revokes its sessions' ones.
+Index(
+    "ix_downloads_open_account_id_expires_at",
+    downloads.c.account_id,
+    downloads.c.expires_at,
+    postgresql_where=downloads.c.revoked_at.is_(None),
+    sqlite_where=downloads.c.revoked_at.is_(None),
+)
+Index(
+    "ix_downloads_open_session_id",
+    downloads.c.session_id,
+    postgresql_where=downloads.c.revoked_at.is_(None),
+    sqlite_where=downloads.c.revoked_at.is_(None),
+)

@@ -14,9 +14,11 @@ from screengate.adapters.sql.stores import (
     SqlAccountStore,
     SqlCredentialStore,
     SqlDeviceStore,
+    SqlDownloadStore,
     SqlProfileStore,
     SqlSecurityLog,
     SqlSessionStore,
+    SqlStreamStore,
 )
 from screengate.adapters.sql.tables import accounts
 from screengate.domain.ids import AccountId
@@ -24,9 +26,11 @@ from screengate.ports import (
     AccountStore,
     CredentialStore,
     DeviceStore,
+    DownloadStore,
     ProfileStore,
     SecurityLog,
     SessionStore,
+    StreamStore,
 )
 
 __all__ = ["SqlUnitOfWork", "create_engine_for", "sql_unit_of_work_factory"]
@@ -41,6 +45,8 @@ class SqlUnitOfWork:
     sessions: SessionStore
     credentials: CredentialStore
     events: SecurityLog
+    streams: StreamStore
+    downloads: DownloadStore
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -61,6 +67,8 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionStore(connection)
         self.credentials = SqlCredentialStore(connection)
         self.events = SqlSecurityLog(connection)
+        self.streams = SqlStreamStore(connection)
+        self.downloads = SqlDownloadStore(connection)
         return self
 
     async def __aexit__(
