@@ -8,10 +8,12 @@ from typing import Any
 
 from screengate.domain.accounts import Account
 from screengate.domain.devices import Device, DeviceType
+from screengate.domain.downloads import Download
 from screengate.domain.events import EventKind, SecurityEvent
-from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Credential, CredentialKind, Session
+from screengate.domain.streams import Stream
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -82,3 +84,31 @@ def make_credential(session: Session, **fields: Any) -> Credential:
 def make_event(account: Account, **fields: Any) -> SecurityEvent:
     defaults: dict[str, Any] = {"account_id": account.id, "kind": EventKind.SIGNED_IN, "at": T0}
     return SecurityEvent(**(defaults | fields))
+
+
+def make_stream(session: Session, **fields: Any) -> Stream:
+    defaults: dict[str, Any] = {
+        "id": StreamId(new_id()),
+        "account_id": session.account_id,
+        "session_id": session.id,
+        "device_id": session.device_id,
+        "profile_id": ProfileId(new_id()),
+        "title_id": "80100172",
+        "started_at": T0,
+        "expires_at": T0 + timedelta(seconds=90),
+    }
+    return Stream(**(defaults | fields))
+
+
+def make_download(session: Session, **fields: Any) -> Download:
+    defaults: dict[str, Any] = {
+        "id": DownloadId(new_id()),
+        "account_id": session.account_id,
+        "device_id": session.device_id,
+        "session_id": session.id,
+        "profile_id": ProfileId(new_id()),
+        "title_id": "80100172",
+        "created_at": T0,
+        "expires_at": T0 + timedelta(days=7),
+    }
+    return Download(**(defaults | fields))

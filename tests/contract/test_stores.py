@@ -11,11 +11,13 @@ import pytest
 
 from screengate.domain.accounts import Account
 from screengate.domain.devices import Activity, Device
+from screengate.domain.downloads import Download
 from screengate.domain.errors import EmailTaken
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Credential, CredentialKind, Session, SignOutReason
+from screengate.domain.streams import Stream
 from screengate.ports import UnitOfWork
 from tests.contract.factories import (
     T0,
@@ -28,7 +30,7 @@ from tests.contract.factories import (
 )
 
 UowFactory = Callable[[], UnitOfWork]
-Record = Account | Profile | Device | Session | Credential | SecurityEvent
+Record = Account | Profile | Device | Session | Credential | SecurityEvent | Stream | Download
 
 
 async def store(uow_factory: UowFactory, *records: Record) -> None:
@@ -50,6 +52,10 @@ async def _add(uow: UnitOfWork, record: Record) -> None:
         await uow.sessions.add(record)
     elif isinstance(record, Credential):
         await uow.credentials.add(record)
+    elif isinstance(record, Stream):
+        await uow.streams.add(record)
+    elif isinstance(record, Download):
+        await uow.downloads.add(record)
     else:
         await uow.events.add(record)
 
