@@ -234,7 +234,7 @@ def devices_list(email: Email) -> None:
         out.print(f"No device is signed in to {escape(email)}.")
         return
     table = Table(title=f"Devices signed in to {escape(email)}", title_justify="left")
-    for column in ("Name", "Type", "Signed in", "Last seen", "Location", "Last activity"):
+    for column in ("Name", "Type", "Signed in", "Last seen", "Location", "Last activity", "Now"):
         table.add_column(column)
     table.add_column("Device id", no_wrap=True)
     for view in views:
@@ -245,6 +245,7 @@ def devices_list(email: Email) -> None:
             _ago(view.last_seen_at, now),
             escape(view.location or "unknown"),
             escape(_activity(view, now)),
+            _holding(view),
             view.device_id,
         )
     # Piped or captured, nothing limits the width: keep each device on one line.
@@ -349,6 +350,14 @@ def _ago(at: datetime, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return "just now"
+
+
+def _holding(view: DeviceView) -> str:
+    """What signing the device out would end: its stream, its downloads."""
+    held = ["streaming"] if view.streaming else []
+    if view.downloads:
+        held.append(f"{view.downloads} download{'s' if view.downloads != 1 else ''}")
+    return ", ".join(held)
 
 
 def _activity(view: DeviceView, now: datetime) -> str:
