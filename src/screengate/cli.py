@@ -84,6 +84,11 @@ def serve(
         # would neither see the other's sign-outs nor share SQLite's write lock sensibly.
         _warn(f"An embedded database is served by one process: using 1 worker, not {workers}.")
         workers = 1
+    if workers > 1 and not settings.redis_url:
+        _warn(
+            "Without SCREENGATE_REDIS_URL each worker counts failed sign-ins on its own, "
+            f"so the throttle lets up to {workers} times as many guesses through."
+        )
     url = _base_url(host, port)
     out.print(f"[bold]screengate[/] on [cyan]{url}[/]  (API docs: {url}/docs)", soft_wrap=True)
     out.print(
