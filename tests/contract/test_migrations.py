@@ -36,18 +36,22 @@ def _inspect(connection: Connection) -> tuple[str | None, set[str], list[Any]]:
 
 
 async def downgrade_to_base(url: str) -> None:
+    await downgrade(url, "base")
+
+
+async def downgrade(url: str, revision: str) -> None:
     engine = create_engine_for(url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_downgrade_to_base)
+            await connection.run_sync(_downgrade, revision)
     finally:
         await engine.dispose()
 
 
-def _downgrade_to_base(connection: Connection) -> None:
+def _downgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.downgrade(config, "base")
+    command.downgrade(config, revision)
 
 
 async def test_migrations_bring_an_empty_database_to_head(empty_database_url: str) -> None:
@@ -83,6 +87,19 @@ async def test_downgrading_to_base_removes_everything_and_upgrade_rebuilds_it(
     revision, _, differences = await inspect_database(empty_database_url)
     assert revision == HEAD
     assert differences == []
+
+
+async def test_a_database_at_0001_gains_streams_and_downloads_and_can_go_back(
+    empty_database_url: str,
+) -> None:
+    await upgrade(empty_database_url, "0001")
+    _, before, _ = await inspect_database(empty_database_url)
+    await upgrade(empty_database_url, "0002")
+    revision, after, _ = await inspect_database(empty_database_url)
+    assert (revision, after - before) == ("0002", {"streams", "downloads"})
+    await downgrade(empty_database_url, "0001")
+    revision, back, _ = await inspect_database(empty_database_url)
+    assert (revision, back) == ("0001", before)
 
 
 def test_the_alembic_commands_can_migrate_by_url_alone(empty_database_url: str) -> None:
