@@ -1,0 +1,1 @@
+"""Benchmarks of a real screengate server: `make bench` runs `python -m bench`."""

@@ -1,0 +1,187 @@
+"""`make bench`: issue 2's hot paths on SQLite and PostgreSQL, as a Markdown table.
+
+python -m bench                    # 3 interleaved rounds of 5 s; writes bench/results/latest.md
+python -m bench --quick            # 1 round of 1 s per measurement: a smoke run
+python -m bench --backends sqlite  # PostgreSQL runs when SCREENGATE_BENCH_POSTGRES_URL
+                                   # (or SCREENGATE_TEST_POSTGRES_URL) is set
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import auth_reads
+from bench.databases import Backend, postgres_backend, postgres_url_from_env, sqlite_backend
+from bench.load import ROOT, LoadGenerator, LoadResult, choose_generator
+from bench.measure import Measurement, Summary, run_rounds
+from bench.report import machine, markdown_table, millis, now, per_second, percent, revision
+from bench.report import write as write_file
+from bench.server import Argon2Cost, serve
+
+RESULTS = ROOT / "bench" / "results" / "latest.md"
+BACKENDS = ("sqlite", "postgres")
+
+
+@dataclass(frozen=True)
+class Options:
+    rounds: int
+    duration: float
+    warmup: float
+    connections: auth_reads.Connections
+    backends: tuple[str, ...]
+    output: Path | None
+
+
+def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one round of 1 s: a smoke run")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3; quick 1)")
+    parser.add_argument("--duration", type=float, help="seconds per measurement (5; quick 1)")
+    parser.add_argument("--warmup", type=float, help="uncounted seconds first (1; quick 0.5)")
+    parser.add_argument("--connections", type=int, default=64, help="for the reads")
+    parser.add_argument("--sign-in-connections", type=int, default=4)
+    parser.add_argument("--generator", choices=("auto", "wrk", "builtin"), default="auto")
+    parser.add_argument(
+        "--backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgres"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"where to write the table (default {RESULTS.relative_to(ROOT)}; quick: nowhere)",
+    )
+    args = parser.parse_args(argv)
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
+    options = Options(
+        rounds=args.rounds or (1 if args.quick else 3),
+        duration=args.duration or (1.0 if args.quick else 5.0),
+        warmup=args.warmup if args.warmup is not None else (0.5 if args.quick else 1.0),
+        connections=auth_reads.Connections(args.connections, args.sign_in_connections),
+        backends=backends,
+        output=args.output or (None if args.quick else RESULTS),
+    )
+    return options, choose_generator(args.generator)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, generator = parse(argv)
+    cost = Argon2Cost.production()
+    table: list[list[str]] = []
+    verdicts: list[str] = []
+    skipped: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="screengate-bench-") as scratch:
+        for backend in _backends(options.backends, Path(scratch), skipped):
+            with backend as chosen:
+                summaries = _run(chosen, options, generator, Path(scratch))
+            table += auth_reads.rows(chosen.name, summaries)
+            verdicts.append(_verdict(chosen, summaries))
+    text = _document(options, generator, cost, table, verdicts, skipped)
+    print(text)
+    if options.output is not None:
+        write_file(options.output, text)
+        print(f"\nwritten to {options.output}", file=sys.stderr)
+    return 0
+
+
+def _backends(
+    chosen: tuple[str, ...], scratch: Path, skipped: list[str]
+) -> Iterator[AbstractContextManager[Backend]]:
+    if "sqlite" in chosen:
+        yield sqlite_backend(scratch)
+    if "postgres" in chosen:
+        url = postgres_url_from_env()
+        if url is None:
+            skipped.append(
+                "PostgreSQL: skipped (set SCREENGATE_BENCH_POSTGRES_URL or "
+                "SCREENGATE_TEST_POSTGRES_URL to a postgresql+asyncpg:// URL)."
+            )
+            print(skipped[-1], file=sys.stderr)
+        else:
+            yield postgres_backend(url)
+
+
+def _run(
+    backend: Backend, options: Options, generator: LoadGenerator, scratch: Path
+) -> list[Summary]:
+    log = scratch / f"server-{backend.name.lower()}.log"
+    with serve(backend.url, log) as server:
+        print(f"[{backend.name}] server on {server.base_url}; seeding", file=sys.stderr)
+        fixture = auth_reads.seed(server)
+
+        def progress(round_number: int, measurement: Measurement, result: LoadResult) -> None:
+            print(
+                f"[{backend.name}] round {round_number}/{options.rounds} "
+                f"{measurement.label}: {per_second(result.per_second)}/s, "
+                f"p50 {millis(result.p50_ms)}, p99 {millis(result.p99_ms)}, "
+                f"non-2xx {result.failed}",
+                file=sys.stderr,
+            )
+
+        return run_rounds(
+            generator,
+            server.host,
+            server.port,
+            auth_reads.measurements(fixture, options.connections),
+            rounds=options.rounds,
+            duration=options.duration,
+            warmup=options.warmup,
+            progress=progress,
+        )
+
+
+def _verdict(backend: Backend, summaries: list[Summary]) -> str:
+    parts = [
+        f"{s.measurement.label} {percent(s.ratio)} {auth_reads.verdict(s)}"
+        for s in summaries
+        if s.ratio is not None
+    ]
+    note = f" ({backend.note})" if backend.note else ""
+    return f"{backend.name}{note}: " + "; ".join(parts) + "."
+
+
+def _document(
+    options: Options,
+    generator: LoadGenerator,
+    cost: Argon2Cost,
+    table: list[list[str]],
+    verdicts: list[str],
+    skipped: list[str],
+) -> str:
+    rounds = "round" if options.rounds == 1 else "rounds"
+    lines = [
+        "## Benchmark: authenticated reads and sign-ins",
+        "",
+        f"{now()}, commit {revision()}; {machine()}.",
+        "",
+        "- Server: `screengate serve --workers 1` (Granian, `screengate.app:from_env`) "
+        "on 127.0.0.1, each store fresh and migrated by `screengate db upgrade`.",
+        f"- Load generator: **{generator.name}**, in its own process; keep-alive, one request "
+        "in flight per connection; only 2xx answers count.",
+        f"- Each figure is the median of {options.rounds} interleaved {rounds} of "
+        f"{options.duration:g} s (after {options.warmup:g} s of uncounted warm-up); "
+        '"vs bare" is the median of the per-round ratios to `GET /healthz`.',
+        f"- Sign-in: {cost.describe()} (the production default), "
+        f"{options.connections.sign_ins} concurrent clients, at least "
+        f"{auth_reads.SIGN_IN_MIN_SECONDS:g} s per round; CPU-bound by design.",
+        "",
+        markdown_table(auth_reads.HEADERS, table, auth_reads.ALIGN),
+        "",
+        f"Target: an authenticated read keeps ≥ {auth_reads.TARGET_RATIO:.0%} of the bare "
+        "endpoint's requests/s.",
+        "",
+        *(f"- {v}" for v in verdicts),
+        *(f"- {s}" for s in skipped),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""`python -m bench --quick` against SQLite: a real server, the built-in generator, a table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SECONDS = 55  # the whole run: server start, seeding at production argon2 cost, 4 measurements
+
+EXPECTED_ROWS = (
+    "GET /healthz (bare)",
+    "GET /v1/account",
+    "GET /v1/devices (10 devices)",
+    "POST /v1/auth/sign-in",
+)
+
+
+def run_quick_bench() -> str:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--backends",
+            "sqlite",
+            "--generator",
+            "builtin",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def table_rows(markdown: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in markdown.splitlines()
+        if line.startswith("| SQLite")
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_the_quick_benchmark_prints_a_row_per_hot_path_with_figures() -> None:
+    output = run_quick_bench()
+
+    rows = table_rows(output)
+    assert [row[1] for row in rows] == list(EXPECTED_ROWS)
+    for row in rows:
+        requests_per_second = float(row[3].replace(",", ""))
+        assert requests_per_second > 0, row
+        assert row[-1] == "0", f"non-2xx answers in {row}"
+    assert "built-in asyncio client" in output
+    assert "SQLite: GET /v1/account" in output
