@@ -176,25 +176,18 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 @dataclass(frozen=True, slots=True)
 class LeaseGrant:
     admitted: bool
-    # When refused: the streams holding the slots. When admitted: this session's own
-    # earlier streams, which the new one replaced.
-    holders: tuple[StreamId, ...] = ()
+    # When refused: the streams holding the slots, as the leases record them. When admitted:
+    # this session's own earlier streams, which the new one replaced.
+    holders: tuple[Stream, ...] = ()
     replaced: tuple[StreamId, ...] = ()
 
 
 class StreamLeases(Protocol):
     """Stream slots held outside the database (Redis), admitted by one atomic script."""
 
-    async def acquire(
-        self,
-        account_id: AccountId,
-        session_id: SessionId,
-        stream_id: StreamId,
-        *,
-        limit: int,
-        expires_at: datetime,
-        now: datetime,
-    ) -> LeaseGrant: ...
+    async def acquire(self, stream: Stream, *, limit: int, now: datetime) -> LeaseGrant:
+        """Hold a slot for `stream` (its account, session and expiry) if fewer than `limit`
+        other sessions hold one; this session's own earlier lease is replaced."""
 
     async def renew(
         self,
@@ -209,7 +202,8 @@ class StreamLeases(Protocol):
 
     async def release(self, account_id: AccountId, stream_ids: Sequence[StreamId]) -> None: ...
 
-    async def live(self, account_id: AccountId, now: datetime) -> list[StreamId]: ...
+    async def live(self, account_id: AccountId, now: datetime) -> list[Stream]:
+        """The streams holding slots at `now`, oldest first, with their lease's expiry."""
 
 
 class Clock(Protocol):

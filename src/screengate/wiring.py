@@ -22,7 +22,7 @@ from screengate.config import Settings
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
-from screengate.ports import Clock, Geolocator, Ports, UnitOfWorkFactory
+from screengate.ports import Clock, Geolocator, Ports, StreamLeases, UnitOfWorkFactory
 
 
 @cache
@@ -36,7 +36,7 @@ def common_passwords() -> frozenset[str]:
 @asynccontextmanager
 async def open_ports(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Ports]:
     """Build every adapter for these settings, and close what needs closing afterwards."""
-    async with _store(settings) as uow:
+    async with _store(settings) as uow, _leases(settings) as leases:
         hasher = Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
@@ -79,6 +79,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 lease=timedelta(seconds=settings.stream_lease_seconds),
             ),
             download_licence=timedelta(days=settings.download_licence_days),
+            leases=leases,
         )
 
 
@@ -115,6 +116,21 @@ def load_catalogue(path: Path | None) -> Catalogue:
         return Catalogue(DEMO_TITLES)
     entries = TypeAdapter(list[_TitleFile]).validate_json(path.read_bytes())
     return Catalogue(Title(**entry.model_dump()) for entry in entries)
+
+
+@asynccontextmanager
+async def _leases(settings: Settings) -> AsyncIterator[StreamLeases | None]:
+    """With Redis, stream slots are leases there (one Lua script admits); else the store's."""
+    if not settings.redis_url:
+        yield None
+        return
+    from screengate.adapters.redis import RedisStreamLeases, redis_client
+
+    client = redis_client(settings.redis_url)
+    try:
+        yield RedisStreamLeases(client)
+    finally:
+        await client.aclose()
 
 
 def _limits_storage(settings: Settings) -> Storage:

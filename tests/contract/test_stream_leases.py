@@ -12,7 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from screengate.adapters.redis import RedisStreamLeases, redis_client
-from screengate.domain.ids import AccountId, SessionId, StreamId
+from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId, StreamId
+from screengate.domain.streams import Stream
 from tests.contract.factories import T0, new_id
 
 REDIS_URL = os.environ.get("SCREENGATE_TEST_REDIS_URL")
@@ -70,9 +71,31 @@ async def play(
     """Acquire a fresh stream's lease: (its id, admitted, holders or replaced)."""
     stream = a_stream()
     grant = await leases.acquire(
-        account, session, stream, limit=limit, expires_at=at + LEASE, now=at
+        record(account, session, stream, at, at + LEASE), limit=limit, now=at
     )
-    return stream, grant.admitted, grant.holders if not grant.admitted else grant.replaced
+    if grant.admitted:
+        return stream, True, grant.replaced
+    return stream, False, tuple(holder.id for holder in grant.holders)
+
+
+def record(
+    account: AccountId, session: SessionId, stream: StreamId, at: datetime, expires_at: datetime
+) -> Stream:
+    """The stream record a lease carries, as the service builds it."""
+    return Stream(
+        id=stream,
+        account_id=account,
+        session_id=session,
+        device_id=DeviceId(f"device-of-{session}"),
+        profile_id=ProfileId("profile"),
+        title_id="night-harbour",
+        started_at=at,
+        expires_at=expires_at,
+    )
+
+
+async def live_ids(leases: RedisStreamLeases, account: AccountId, at: datetime) -> list[StreamId]:
+    return [stream.id for stream in await leases.live(account, at)]
 
 
 async def test_leases_are_admitted_up_to_the_limit_then_refused_naming_the_holders(
@@ -85,8 +108,8 @@ async def test_leases_are_admitted_up_to_the_limit_then_refused_naming_the_holde
     assert (ok_tv, ok_phone, ok_third) == (True, True, False)
     assert replaced_tv == replaced_phone == ()
     assert sorted(holders) == sorted([tv, phone])
-    assert sorted(await leases.live(account, NOW)) == sorted([tv, phone])
-    assert refused not in await leases.live(account, NOW)
+    assert sorted(await live_ids(leases, account, NOW)) == sorted([tv, phone])
+    assert refused not in await live_ids(leases, account, NOW)
 
 
 async def test_another_accounts_leases_do_not_count(leases: RedisStreamLeases) -> None:
@@ -94,7 +117,7 @@ async def test_another_accounts_leases_do_not_count(leases: RedisStreamLeases) -
     await play(leases, busy, a_session(), limit=1)
     stream, admitted, _ = await play(leases, other, a_session(), limit=1)
     assert admitted
-    assert await leases.live(other, NOW) == [stream]
+    assert await live_ids(leases, other, NOW) == [stream]
 
 
 async def test_a_sessions_second_stream_replaces_its_first_even_at_the_limit(
@@ -106,7 +129,7 @@ async def test_a_sessions_second_stream_replaces_its_first_even_at_the_limit(
     second, admitted, replaced = await play(leases, account, tv, limit=2)
     assert admitted
     assert replaced == (first,)
-    assert sorted(await leases.live(account, NOW)) == sorted([phones, second])
+    assert sorted(await live_ids(leases, account, NOW)) == sorted([phones, second])
     assert not await leases.renew(account, tv, first, expires_at=NOW + LEASE, now=NOW)
 
 
@@ -116,11 +139,11 @@ async def test_acquiring_the_same_stream_again_does_not_replace_it(
     account, session, stream = an_account(), a_session(), a_stream()
     for _ in range(2):
         grant = await leases.acquire(
-            account, session, stream, limit=1, expires_at=NOW + LEASE, now=NOW
+            record(account, session, stream, NOW, NOW + LEASE), limit=1, now=NOW
         )
         assert grant.admitted
         assert grant.replaced == ()
-    assert await leases.live(account, NOW) == [stream]
+    assert await live_ids(leases, account, NOW) == [stream]
 
 
 async def test_renewing_extends_a_live_lease(leases: RedisStreamLeases) -> None:
@@ -129,8 +152,8 @@ async def test_renewing_extends_a_live_lease(leases: RedisStreamLeases) -> None:
     heartbeat = NOW + timedelta(seconds=30)
     assert await leases.renew(account, session, stream, expires_at=heartbeat + LEASE, now=heartbeat)
     after_the_first_lease = NOW + LEASE + timedelta(seconds=1)
-    assert await leases.live(account, after_the_first_lease) == [stream]
-    assert await leases.live(account, heartbeat + LEASE) == []
+    assert await live_ids(leases, account, after_the_first_lease) == [stream]
+    assert await live_ids(leases, account, heartbeat + LEASE) == []
 
 
 async def test_renewing_is_refused_once_the_lease_expired(leases: RedisStreamLeases) -> None:
@@ -140,7 +163,7 @@ async def test_renewing_is_refused_once_the_lease_expired(leases: RedisStreamLea
     assert not await leases.renew(
         account, session, stream, expires_at=too_late + LEASE, now=too_late
     )
-    assert await leases.live(account, NOW) == [stream]  # the score was left as it was
+    assert await live_ids(leases, account, NOW) == [stream]  # the score was left as it was
 
 
 async def test_renewing_is_refused_for_another_session(leases: RedisStreamLeases) -> None:
@@ -148,7 +171,7 @@ async def test_renewing_is_refused_for_another_session(leases: RedisStreamLeases
     stream, _, _ = await play(leases, account, owner, limit=1)
     later = NOW + timedelta(seconds=30)
     assert not await leases.renew(account, intruder, stream, expires_at=later + LEASE, now=later)
-    assert await leases.live(account, NOW + LEASE) == []
+    assert await live_ids(leases, account, NOW + LEASE) == []
 
 
 async def test_renewing_is_refused_after_release_or_for_an_unknown_stream(
@@ -159,18 +182,18 @@ async def test_renewing_is_refused_after_release_or_for_an_unknown_stream(
     await leases.release(account, [stream])
     for gone in (stream, a_stream()):
         assert not await leases.renew(account, session, gone, expires_at=NOW + LEASE, now=NOW)
-    assert await leases.live(account, NOW) == []
+    assert await live_ids(leases, account, NOW) == []
 
 
 async def test_expired_leases_do_not_count(leases: RedisStreamLeases) -> None:
     account, vanished, arriving = an_account(), a_session(), a_session()
     await play(leases, account, vanished, limit=1)
     expiry = NOW + LEASE
-    assert await leases.live(account, expiry) == []
+    assert await live_ids(leases, account, expiry) == []
     stream, admitted, replaced = await play(leases, account, arriving, limit=1, at=expiry)
     assert admitted
     assert replaced == ()
-    assert await leases.live(account, expiry) == [stream]
+    assert await live_ids(leases, account, expiry) == [stream]
 
 
 async def test_releasing_frees_the_slot_at_once(leases: RedisStreamLeases) -> None:
@@ -181,7 +204,7 @@ async def test_releasing_frees_the_slot_at_once(leases: RedisStreamLeases) -> No
     await leases.release(account, [])
     stream, admitted_after, _ = await play(leases, account, a_session(), limit=1)
     assert (admitted_before, admitted_after) == (False, True)
-    assert await leases.live(account, NOW) == [stream]
+    assert await live_ids(leases, account, NOW) == [stream]
 
 
 async def test_an_accounts_keys_outlive_its_leases_only_briefly_and_go_with_the_last(
@@ -202,10 +225,21 @@ async def test_an_accounts_keys_outlive_its_leases_only_briefly_and_go_with_the_
     assert [key async for key in redis.scan_iter(match=f"{key_prefix}:*")] == []
 
 
+async def test_a_refusal_carries_the_holders_records(leases: RedisStreamLeases) -> None:
+    account, tv, phone = an_account(), a_session(), a_session()
+    held = record(account, tv, a_stream(), NOW, NOW + LEASE)
+    assert (await leases.acquire(held, limit=1, now=NOW)).admitted
+    refused = await leases.acquire(
+        record(account, phone, a_stream(), NOW, NOW + LEASE), limit=1, now=NOW
+    )
+    assert refused.holders == (held,)
+    assert await leases.live(account, NOW) == [held]
+
+
 async def test_naive_datetimes_are_refused(leases: RedisStreamLeases) -> None:
     naive = NOW.replace(tzinfo=None)
     with pytest.raises(ValueError, match="naive"):
-        await leases.live(an_account(), naive)
+        await live_ids(leases, an_account(), naive)
 
 
 async def test_of_200_concurrent_plays_exactly_the_limit_are_admitted(
@@ -220,4 +254,4 @@ async def test_of_200_concurrent_plays_exactly_the_limit_are_admitted(
     assert len(admitted) == limit
     assert len(refusals) == 200 - limit
     assert all(sorted(holders) == admitted for holders in refusals)
-    assert sorted(await leases.live(account, NOW)) == admitted
+    assert sorted(await live_ids(leases, account, NOW)) == admitted

@@ -79,18 +79,10 @@ async def _admit_by_lease(
     ports: Ports, principal: Principal, stream: Stream, plan: Plan, title: Title, now: datetime
 ) -> Stream:
     assert ports.leases is not None
-    grant = await ports.leases.acquire(
-        principal.account_id,
-        principal.session_id,
-        stream.id,
-        limit=plan.max_streams,
-        expires_at=stream.expires_at,
-        now=now,
-    )
+    grant = await ports.leases.acquire(stream, limit=plan.max_streams, now=now)
     if not grant.admitted:
         async with ports.uow() as uow:
-            found = [await uow.streams.get(principal.account_id, i) for i in grant.holders]
-            holders = await _holders(uow, [s for s in found if s is not None], now)
+            holders = await _holders(uow, list(grant.holders), now)
         raise TooManyStreams(plan.max_streams, [h.as_problem() for h in holders])
     try:
         async with ports.uow() as uow:
@@ -197,9 +189,7 @@ async def live_streams(
     """The streams holding slots: the store's, or Redis's when the leases live there."""
     if ports.leases is None:
         return await uow.streams.live_for_account(account_id, now)
-    ids = await ports.leases.live(account_id, now)
-    found = [await uow.streams.get(account_id, stream_id) for stream_id in ids]
-    return [s for s in found if s is not None and s.ended_at is None]
+    return await ports.leases.live(account_id, now)
 
 
 async def _holders(uow: UnitOfWork, streams: list[Stream], now: datetime) -> list[StreamHolder]:

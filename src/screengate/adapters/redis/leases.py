@@ -1,18 +1,21 @@
 """Stream slots as Redis leases: one Lua script per operation, so admission is atomic.
 
 Per account, a sorted set of its leases (member: stream id, score: expiry in epoch
-milliseconds) and a hash naming each lease's session. The account id is the keys' cluster
-hash tag, so both keys of a script live in one slot on Redis Cluster as well.
+milliseconds) and a hash holding each lease's stream record as JSON, so a refusal can name
+the holders without asking a database that may not have committed them yet. The account id
+is the keys' cluster hash tag, so both keys of a script live in one slot on Redis Cluster.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from screengate.domain.ids import AccountId, SessionId, StreamId
+from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId, StreamId
+from screengate.domain.streams import Stream
 from screengate.ports import LeaseGrant
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,8 +44,8 @@ local function keep_alive(now)
 end
 """
 
-# KEYS: leases, sessions. ARGV: now, session, stream, limit, expires_at.
-# Answers {1, replaced...} when admitted, {0, holders...} when not (and then writes nothing).
+# KEYS: leases, records. ARGV: now, session, stream, limit, expires_at, record.
+# Answers {1, replaced ids...} when admitted, {0, holder records...} when not (writing nothing).
 _ACQUIRE = (
     _HOUSEKEEPING
     + """
@@ -52,10 +55,11 @@ drop_expired(now)
 local own, others = {}, {}
 for _, held in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if held ~= stream then
-    if redis.call('HGET', KEYS[2], held) == session then
+    local record = redis.call('HGET', KEYS[2], held)
+    if record and cjson.decode(record)['session_id'] == session then
       own[#own + 1] = held
     else
-      others[#others + 1] = held
+      others[#others + 1] = record or cjson.encode({id = held})
     end
   end
 end
@@ -67,13 +71,13 @@ for _, held in ipairs(own) do
   redis.call('HDEL', KEYS[2], held)
 end
 redis.call('ZADD', KEYS[1], ARGV[5], stream)
-redis.call('HSET', KEYS[2], stream, session)
+redis.call('HSET', KEYS[2], stream, ARGV[6])
 keep_alive(now)
 return {1, unpack(own)}
 """
 )
 
-# KEYS: leases, sessions. ARGV: now, session, stream, expires_at. Answers 1 if renewed, else 0.
+# KEYS: leases, records. ARGV: now, session, stream, expires_at. Answers 1 if renewed, else 0.
 _RENEW = (
     _HOUSEKEEPING
     + """
@@ -82,7 +86,8 @@ local score = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if not score or tonumber(score) <= now then
   return 0
 end
-if redis.call('HGET', KEYS[2], ARGV[3]) ~= ARGV[2] then
+local record = redis.call('HGET', KEYS[2], ARGV[3])
+if not record or cjson.decode(record)['session_id'] ~= ARGV[2] then
   return 0
 end
 redis.call('ZADD', KEYS[1], 'XX', ARGV[4], ARGV[3])
@@ -100,9 +105,18 @@ end
 return 0
 """
 
-# KEYS: leases. ARGV: now. Answers the live streams, soonest to expire first.
+# KEYS: leases, records. ARGV: now. Answers {record, expires_at} pairs of the live leases.
 _LIVE = """
-return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+local answer = {}
+for i = 1, #live, 2 do
+  local record = redis.call('HGET', KEYS[2], live[i])
+  if record then
+    answer[#answer + 1] = record
+    answer[#answer + 1] = live[i + 1]
+  end
+end
+return answer
 """
 
 
@@ -116,25 +130,23 @@ class RedisStreamLeases:
         self._release = redis.register_script(_RELEASE)
         self._live = redis.register_script(_LIVE)
 
-    async def acquire(
-        self,
-        account_id: AccountId,
-        session_id: SessionId,
-        stream_id: StreamId,
-        *,
-        limit: int,
-        expires_at: datetime,
-        now: datetime,
-    ) -> LeaseGrant:
+    async def acquire(self, stream: Stream, *, limit: int, now: datetime) -> LeaseGrant:
         answer = await self._acquire(
-            keys=self._keys(account_id),
-            args=[_ms(now), session_id, stream_id, limit, _ms(expires_at)],
+            keys=self._keys(stream.account_id),
+            args=[
+                _ms(now),
+                stream.session_id,
+                stream.id,
+                limit,
+                _ms(stream.expires_at),
+                _encode(stream),
+            ],
         )
         admitted, *streams = answer
-        ids = tuple(StreamId(_text(s)) for s in streams)
         if int(admitted) == 1:
-            return LeaseGrant(admitted=True, replaced=ids)
-        return LeaseGrant(admitted=False, holders=ids)
+            return LeaseGrant(admitted=True, replaced=tuple(StreamId(_text(s)) for s in streams))
+        holders = tuple(h for h in (_decode(_text(s)) for s in streams) if h is not None)
+        return LeaseGrant(admitted=False, holders=holders)
 
     async def renew(
         self,
@@ -155,10 +167,15 @@ class RedisStreamLeases:
         if stream_ids:
             await self._release(keys=self._keys(account_id), args=list(stream_ids))
 
-    async def live(self, account_id: AccountId, now: datetime) -> list[StreamId]:
-        leases, _ = self._keys(account_id)
-        held = await self._live(keys=[leases], args=[_ms(now)])
-        return [StreamId(_text(s)) for s in held]
+    async def live(self, account_id: AccountId, now: datetime) -> list[Stream]:
+        held = await self._live(keys=self._keys(account_id), args=[_ms(now)])
+        live = []
+        for record, score in zip(held[::2], held[1::2], strict=True):
+            stream = _decode(_text(record))
+            if stream is not None:
+                stream.expires_at = _EPOCH + timedelta(milliseconds=int(score))
+                live.append(stream)
+        return sorted(live, key=lambda s: s.started_at)
 
     def _keys(self, account_id: AccountId) -> list[str]:
         return [
@@ -177,6 +194,38 @@ def redis_client(url: str, *, max_connections: int = 64, wait: float = 5.0) -> R
         url, decode_responses=True, max_connections=max_connections, timeout=wait
     )
     return Redis.from_pool(pool)
+
+
+def _encode(stream: Stream) -> str:
+    return json.dumps(
+        {
+            "id": stream.id,
+            "account_id": stream.account_id,
+            "session_id": stream.session_id,
+            "device_id": stream.device_id,
+            "profile_id": stream.profile_id,
+            "title_id": stream.title_id,
+            "started_at": _ms(stream.started_at),
+            "expires_at": _ms(stream.expires_at),
+        },
+        separators=(",", ":"),
+    )
+
+
+def _decode(record: str) -> Stream | None:
+    fields = json.loads(record)
+    if "session_id" not in fields:
+        return None
+    return Stream(
+        id=StreamId(fields["id"]),
+        account_id=AccountId(fields["account_id"]),
+        session_id=SessionId(fields["session_id"]),
+        device_id=DeviceId(fields["device_id"]),
+        profile_id=ProfileId(fields["profile_id"]),
+        title_id=fields["title_id"],
+        started_at=_EPOCH + timedelta(milliseconds=fields["started_at"]),
+        expires_at=_EPOCH + timedelta(milliseconds=fields["expires_at"]),
+    )
 
 
 def _ms(moment: datetime) -> int:
