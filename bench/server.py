@@ -106,12 +106,16 @@ def server_env(database_url: str, extra: Mapping[str, str] | None = None) -> dic
 
 @contextmanager
 def serve(
-    database_url: str, log: Path, *, env: Mapping[str, str] | None = None
+    database_url: str,
+    log: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[RunningServer]:
-    """Migrate, serve with one worker on a free port, wait until it answers, stop it after."""
+    """Migrate, serve on a free port, wait until it answers, stop it after."""
     migrate(database_url)
     port = free_port()
-    command = screengate("serve", "--host", HOST, "--port", str(port), "--workers", "1")
+    command = screengate("serve", "--host", HOST, "--port", str(port), "--workers", str(workers))
     with log.open("wb") as output:
         process = subprocess.Popen(
             command,
