@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import argon2
@@ -135,25 +134,26 @@ def test_an_unknown_email_takes_about_as_long_as_a_wrong_password(
 ) -> None:
     # A real argon2 cost here, so that a skipped verify would show; the bounds stay loose.
     cost = {"argon2_time_cost": 2, "argon2_memory_kib": 16 * 1024, "argon2_parallelism": 1}
-    _, client = start_server(**cost)
+    _, client = start_server(**cost, sign_in_limit_per_account="100/minute")
     account = sign_up(client)
     hasher = argon2.PasswordHasher(
         time_cost=2, memory_cost=16 * 1024, parallelism=1, type=argon2.Type.ID
     )
     hashed = hasher.hash(PASSWORD)
-    one_verify = min(_timed(lambda: hasher.verify(hashed, PASSWORD)) for _ in range(3))
 
-    unknown, wrong = [], []
-    for _ in range(3):
+    # Minimums, interleaved: a busy machine can only make a sample slower, never faster.
+    verify, unknown, wrong = [], [], []
+    for _ in range(5):
+        verify.append(_timed(lambda: hasher.verify(hashed, PASSWORD)))
         unknown.append(_timed(lambda: _attempt(client, new_email("nobody"), "a wrong guess")))
         wrong.append(_timed(lambda: _attempt(client, account.email, "a wrong guess")))
+    one_verify, unknown_takes, wrong_takes = min(verify), min(unknown), min(wrong)
 
     # Neither path skips the verify...
-    assert min(unknown) >= 0.6 * one_verify, (unknown, one_verify)
-    assert min(wrong) >= 0.6 * one_verify, (wrong, one_verify)
+    assert unknown_takes >= 0.5 * one_verify, (unknown, verify)
+    assert wrong_takes >= 0.5 * one_verify, (wrong, verify)
     # ...and neither is wildly slower than the other.
-    ratio = statistics.median(unknown) / statistics.median(wrong)
-    assert 0.25 < ratio < 4, (unknown, wrong)
+    assert 0.25 < unknown_takes / wrong_takes < 4, (unknown, wrong)
 
 
 def _timed(call: object) -> float:

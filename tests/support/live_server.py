@@ -44,12 +44,24 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(settings: Settings, clock: FrozenClock | None = None) -> Iterator[LiveServer]:
+def live_server(
+    settings: Settings,
+    clock: FrozenClock | None = None,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+) -> Iterator[LiveServer]:
     """Serve create_app(settings) with uvicorn until the block ends; always shut it down."""
     clock = clock or FrozenClock()
     app = create_app(settings, clock=clock)
+    # No log_config: uvicorn's records then reach the root logger, where caplog sees them.
     config = uvicorn.Config(
-        app, loop="asyncio", lifespan="on", log_level="warning", access_log=False
+        app,
+        loop="asyncio",
+        lifespan="on",
+        log_config=None,
+        log_level=log_level,
+        access_log=access_log,
     )
     server = uvicorn.Server(config)
     # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so, and

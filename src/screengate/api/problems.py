@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -110,11 +111,7 @@ def domain_error(_: Request[Any, Any, Any], error: errors.DomainError) -> Respon
 
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     if isinstance(error, ValidationException) and isinstance(error.extra, list) and error.extra:
-        fields = [
-            {"field": str(item.get("key", "body")), "message": str(item.get("message", ""))}
-            for item in error.extra
-            if isinstance(item, dict)
-        ]
+        fields = [_field_error(item) for item in error.extra if isinstance(item, dict)]
         return problem(
             422,
             "validation_error",
@@ -124,6 +121,21 @@ def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[byte
         )
     code, title = _HTTP_CODES.get(error.status_code, (f"http_{error.status_code}", "Error"))
     return problem(error.status_code, code, title, None, headers=error.headers or None)
+
+
+# msgspec names a missing or unknown field only in its message, and Litestar's key is then the
+# object holding it ("data" for the body itself).
+_NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
+
+
+def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    key, message = str(item.get("key", "data")), str(item.get("message", ""))
+    if message == "'data'":  # no body at all where one is required
+        return {"field": "body", "message": "A JSON body is required"}
+    named = _NAMED_FIELD.match(message)
+    if named:
+        key = named.group(1) if key == "data" else f"{key}.{named.group(1)}"
+    return {"field": "body" if key == "data" else key, "message": message}
 
 
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
