@@ -33,7 +33,12 @@ def test_no_password_or_token_reaches_a_log_or_an_error_body(
         httpx.Client(base_url=server.base_url, timeout=TIMEOUT) as client,
         structlog.testing.capture_logs() as app_logs,
     ):
-        client.event_hooks["response"] = [lambda answer: (answer.read(), answers.append(answer))]
+
+        def keep(answer: httpx.Response) -> None:
+            answer.read()
+            answers.append(answer)
+
+        client.event_hooks["response"] = [keep]
         account = account_with_devices(client, 3)
         tv, phone, console = account.devices
         spent_refresh = console.refresh_token
