@@ -74,6 +74,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
 def main(argv: Sequence[str] | None = None) -> int:
     options, generator = parse(argv)
     cost = Argon2Cost.production()
+    context = f"{now()}, commit {revision()}; {machine()}."
     table: list[list[str]] = []
     verdicts: list[str] = []
     skipped: list[str] = []
@@ -83,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summaries = _run(chosen, options, generator, Path(scratch))
             table += auth_reads.rows(chosen.name, summaries)
             verdicts.append(_verdict(chosen, summaries))
-    text = _document(options, generator, cost, table, verdicts, skipped)
+    text = _document(context, options, generator, cost, table, verdicts, skipped)
     print(text)
     if options.output is not None:
         write_file(options.output, text)
@@ -148,6 +149,7 @@ def _verdict(backend: Backend, summaries: list[Summary]) -> str:
 
 
 def _document(
+    context: str,
     options: Options,
     generator: LoadGenerator,
     cost: Argon2Cost,
@@ -159,7 +161,7 @@ def _document(
     lines = [
         "## Benchmark: authenticated reads and sign-ins",
         "",
-        f"{now()}, commit {revision()}; {machine()}.",
+        context,
         "",
         "- Server: `screengate serve --workers 1` (Granian, `screengate.app:from_env`) "
         "on 127.0.0.1, each store fresh and migrated by `screengate db upgrade`.",

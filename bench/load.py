@@ -132,7 +132,7 @@ end
 class WrkGenerator:
     """wrk with one thread (the server has the other core), driven by a generated Lua script."""
 
-    name = "wrk"
+    name = "wrk (1 thread)"
 
     def __init__(self, executable: str) -> None:
         self._wrk = executable

@@ -52,7 +52,9 @@ def machine() -> str:
     cpu = _cpu_model()
     return (
         f"{os.cpu_count()} CPUs{f' ({cpu})' if cpu else ''}, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}, "
+        # On a shared machine, how busy it was tells how far to trust the figures.
+        f"load average {os.getloadavg()[0]:.1f} at the start"
     )
 
 
