@@ -124,10 +124,18 @@ def serve(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the worker goes down with it
         )
+        server = RunningServer(HOST, port, process.pid, log)
         try:
-            server = RunningServer(HOST, port, process.pid, log)
             _wait_until_ready(process, server)
+        except BaseException:
+            stop(process)
+            raise
+        try:
             yield server
+        except Exception:
+            # The log goes with the caller's scratch folder: show its end while it exists.
+            print(f"server log, last lines:\n{_tail(server)}", file=sys.stderr)
+            raise
         finally:
             stop(process)
 
