@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 
 from screengate.api import account, auth, devices, downloads, health, profiles, streams
 from screengate.api.deps import client_ip, ports_of
@@ -47,7 +47,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             streams.router,
             downloads.router,
             downloads.titles,
-            PrometheusController,
+            health.Metrics,
         ],
         lifespan=[lifespan],
         dependencies={

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Response, get
+from typing import cast
 
-from screengate.api.problems import problem
+from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.plugins.prometheus import PrometheusController
+
+from screengate.api.problems import PROBLEM_JSON, problem
+from screengate.api.schemas import Problem
 from screengate.domain.ids import AccountId
 from screengate.ports import Ports
 
@@ -14,14 +19,32 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["operations"])
-async def readyz(ports: Ports) -> Response[bytes] | dict[str, str]:
+_NOT_READY = {
+    503: ResponseSpec(
+        data_container=Problem,
+        description="The store cannot be reached (`store_unavailable`)",
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+    )
+}
+
+
+# One answer type, so OpenAPI documents the 200 body (a union with bytes documented nothing).
+@get("/readyz", tags=["operations"], responses=_NOT_READY)
+async def readyz(ports: Ports) -> Response[dict[str, str]]:
     try:
         async with ports.uow() as uow:
             await uow.accounts.get(_PROBE)
     except Exception:  # any failure of the store means not ready; say so, don't crash
-        return problem(503, "store_unavailable", "The store cannot be reached")
-    return {"status": "ready", "store": "ok", "bus": type(ports.bus).__name__}
+        unavailable = problem(503, "store_unavailable", "The store cannot be reached")
+        return cast("Response[dict[str, str]]", unavailable)
+    return Response({"status": "ready", "store": "ok", "bus": type(ports.bus).__name__})
 
 
 _PROBE = AccountId("00000000-0000-0000-0000-000000000000")
+
+
+class Metrics(PrometheusController):
+    """Prometheus text at /metrics; OpenAPI would call it JSON, so it stays out of /docs."""
+
+    include_in_schema = False
