@@ -1,0 +1,101 @@
+"""What operators and tools read: health, readiness, the OpenAPI document, Prometheus metrics."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.api import account_with_devices
+
+CONTRACT = {
+    "/v1/auth/sign-up": {"post"},
+    "/v1/auth/sign-in": {"post"},
+    "/v1/auth/refresh": {"post"},
+    "/v1/auth/sign-out": {"post"},
+    "/v1/account": {"get"},
+    "/v1/account/password": {"post"},
+    "/v1/account/activity": {"get"},
+    "/v1/devices": {"get"},
+    "/v1/devices/{device_id}/sign-out": {"post"},
+    "/v1/devices/sign-out-all": {"post"},
+    "/v1/profiles": {"get", "post"},
+    "/v1/profiles/{profile_id}": {"patch", "delete"},
+    "/healthz": {"get"},
+    "/readyz": {"get"},
+}
+
+
+def test_the_service_says_it_is_alive(client: httpx.Client) -> None:
+    answer = client.get("/healthz")
+
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok"}
+
+
+def test_the_service_is_ready_when_its_store_answers(client: httpx.Client) -> None:
+    answer = client.get("/readyz")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    body = answer.json()
+    assert body["status"] == "ready"
+    assert body["store"] == "ok"
+
+
+def test_the_openapi_document_describes_the_whole_contract(client: httpx.Client) -> None:
+    answer = client.get("/docs/openapi.json")
+
+    assert answer.status_code == 200
+    document = answer.json()
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "screengate"
+    for path, methods in CONTRACT.items():
+        assert path in document["paths"], path
+        assert methods <= set(document["paths"][path]), path
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    sign_in = document["paths"]["/v1/auth/sign-in"]["post"]
+    assert {"201", "401", "422", "429"} <= set(sign_in["responses"])
+    problem = sign_in["responses"]["401"]["content"]
+    assert "application/problem+json" in problem
+    device = document["components"]["schemas"]["DeviceIn"]["properties"]["type"]
+    assert set(_enum_of(device, document)) == {
+        "phone",
+        "tablet",
+        "pc_app",
+        "web_browser",
+        "smart_tv",
+        "streaming_stick",
+        "game_console",
+    }
+
+
+def _enum_of(schema: dict[str, object], document: dict[str, object]) -> list[str]:
+    """The enum a property holds, inline or behind a $ref."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        components = document["components"]
+        assert isinstance(components, dict)
+        schema = components["schemas"][name]
+    values = schema["enum"]
+    assert isinstance(values, list)
+    return values
+
+
+def test_the_docs_page_is_served(client: httpx.Client) -> None:
+    answer = client.get("/docs/")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_metrics_are_exposed_for_prometheus(client: httpx.Client) -> None:
+    device = account_with_devices(client, 1).devices[0]
+    client.get("/v1/account", headers=device.auth)
+
+    answer = client.get("/metrics")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert "# TYPE" in answer.text
+    assert "screengate_requests_total" in answer.text
+    assert device.access_token not in answer.text
