@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
+from screengate import web
 from screengate.api import account, auth, devices, downloads, health, profiles, streams
 from screengate.api.deps import client_ip, ports_of
 from screengate.api.problems import EXCEPTION_HANDLERS
@@ -48,7 +49,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             downloads.router,
             downloads.titles,
             health.Metrics,
+            *web.routers(settings),
         ],
+        template_config=web.template_config(),
         lifespan=[lifespan],
         dependencies={
             "ports": Provide(ports_of, sync_to_thread=False),

@@ -1,0 +1,96 @@
+"""Pages for people (Jinja2, a little htmx and JS), on the same services as the JSON API.
+
+The website and the TV app are each a device: a cookie session per surface, CSRF on every
+form, and an event stream that sends an open page to its sign-in screen when signed out.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from litestar import Router
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.static_files import create_static_files_router
+
+from screengate.config import Settings
+from screengate.web import account, entry, events, profiles, tv, watching
+from screengate.web.cookies import PendingCookies
+from screengate.web.deps import WebKeys
+from screengate.web.errors import CSRF_COOKIE, handlers_for
+from screengate.web.render import STATIC, template_config
+from screengate.web.session import Refresher, current_viewer
+from screengate.web.surfaces import TV, WEB, Surface
+
+__all__ = ["routers", "template_config"]
+
+# Pages both surfaces have; each renders its own templates and keeps its own cookies.
+SHARED = [
+    entry.front_door,
+    entry.sign_in_page,
+    entry.sign_in,
+    entry.sign_out_here,
+    profiles.whos_watching,
+    profiles.pin_page,
+    profiles.watch_as,
+    watching.browse,
+    watching.play,
+    watching.watch,
+    watching.heartbeat,
+    watching.stop,
+    events.events,
+]
+
+WEBSITE_ONLY = [
+    entry.sign_up_page,
+    entry.sign_up,
+    profiles.manage,
+    profiles.new_profile_page,
+    profiles.add_profile,
+    profiles.edit_profile_page,
+    profiles.edit_profile,
+    profiles.delete_profile,
+    account.account,
+    account.devices,
+    account.sign_out_device,
+    account.sign_out_all_page,
+    account.sign_out_all,
+    account.password_page,
+    account.change_password,
+    account.activity,
+]
+
+TV_ONLY = [tv.get_help, tv.confirm_sign_out]
+
+
+def routers(settings: Settings) -> list[Router]:
+    """The website at /, the TV app at /tv, and their assets at /static."""
+    secret = settings.web_secret or secrets.token_hex(32)
+    # Only these routers carry the CSRF check: the JSON API (bearer tokens) never sees it.
+    csrf = CSRFConfig(secret=secret, cookie_name=CSRF_COOKIE, cookie_httponly=True)
+    keys, refresher = WebKeys(secret.encode()), Refresher()
+
+    def surface_router(path: str, surface: Surface, handlers: list[object]) -> Router:
+        return Router(
+            path,
+            route_handlers=handlers,  # type: ignore[arg-type]
+            dependencies={
+                "surface": Provide(lambda: surface, sync_to_thread=False),
+                "keys": Provide(lambda: keys, sync_to_thread=False),
+                "refresher": Provide(lambda: refresher, sync_to_thread=False),
+                "viewer": Provide(current_viewer),
+            },
+            middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), PendingCookies],
+            exception_handlers=handlers_for(surface),
+            include_in_schema=False,
+        )
+
+    return [
+        surface_router("/", WEB, [*SHARED, *WEBSITE_ONLY]),
+        surface_router("/tv", TV, [*SHARED, *TV_ONLY]),
+        create_static_files_router(
+            "/static", directories=[STATIC], name="static", include_in_schema=False
+        ),
+    ]

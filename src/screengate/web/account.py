@@ -1,0 +1,156 @@
+"""Account: membership, Security & Privacy, Manage access and devices, password, activity."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get, post
+from litestar.params import Parameter, QueryParameter
+
+from screengate.domain.errors import DeviceNotFound, WeakPassword, WrongPassword
+from screengate.domain.ids import DeviceId
+from screengate.ports import Ports
+from screengate.services import accounts, sign_out
+from screengate.services.activity import security_activity
+from screengate.services.devices import list_devices
+from screengate.web.cookies import cleared_cookies
+from screengate.web.errors import go_to, is_htmx
+from screengate.web.forms import FormErrors, form_of
+from screengate.web.render import page
+from screengate.web.session import Viewer
+from screengate.web.surfaces import WEB
+
+DevicePath = Annotated[str, Parameter(max_length=64)]
+PAGE_SIZE = 20
+
+
+@get("/account")
+async def account(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    password_changed: Annotated[bool, QueryParameter(name="password_changed")] = False,
+    signed_out: Annotated[int | None, Parameter(required=False, ge=0, le=10_000)] = None,
+) -> Response[Any]:
+    view = await accounts.get_account(ports, viewer.principal)
+    devices = await list_devices(ports, viewer.principal)
+    return page(
+        request,
+        "account.html",
+        account=view,
+        devices=devices,
+        password_changed=password_changed,
+        signed_out=signed_out,
+    )
+
+
+@get("/account/devices")
+async def devices(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    signed_out: Annotated[str | None, Parameter(required=False, max_length=120)] = None,
+) -> Response[Any]:
+    """Manage access and devices: every signed-in device, this one first."""
+    listing = await list_devices(ports, viewer.principal)
+    return page(request, "devices.html", devices=listing, signed_out=signed_out)
+
+
+@post("/account/devices/{device_id:str}/sign-out")
+async def sign_out_device(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    device_id: DevicePath,
+    ip: str | None,
+) -> Response[Any]:
+    try:
+        receipt = await sign_out.sign_out_device(ports, viewer.principal, DeviceId(device_id), ip)
+    except DeviceNotFound:
+        name = None  # signed out meanwhile, from elsewhere: the list just catches up
+    else:
+        name = receipt.devices[0].name if receipt.devices else None
+    if device_id == viewer.principal.device_id:
+        return go_to(request, "/sign-in?reason=signed_out_here", cleared_cookies(WEB))
+    if is_htmx(request):
+        return page(request, "_device_gone.html", name=name)
+    query = f"?{urlencode({'signed_out': name})}" if name else ""
+    return go_to(request, f"/account/devices{query}")
+
+
+@get("/account/sign-out-all")
+async def sign_out_all_page(
+    request: Request[Any, Any, Any], ports: Ports, viewer: Viewer
+) -> Response[Any]:
+    """The confirmation: what signing out of all devices will do, device by device."""
+    listing = await list_devices(ports, viewer.principal)
+    return page(
+        request,
+        "sign_out_all.html",
+        devices=listing,
+        downloads=sum(d.downloads for d in listing),
+        streaming=sum(1 for d in listing if d.streaming),
+    )
+
+
+@post("/account/sign-out-all")
+async def sign_out_all(
+    request: Request[Any, Any, Any], ports: Ports, viewer: Viewer, ip: str | None
+) -> Response[Any]:
+    receipt = await sign_out.sign_out_everywhere(ports, viewer.principal, ip=ip)
+    query = urlencode({"done": "everywhere", "count": len(receipt.devices)})
+    return go_to(request, f"/sign-in?{query}", cleared_cookies(WEB))
+
+
+@get("/account/password")
+async def password_page(request: Request[Any, Any, Any], viewer: Viewer) -> Response[Any]:
+    return page(request, "password.html", sign_out_all=True, errors=FormErrors())
+
+
+@post("/account/password")
+async def change_password(
+    request: Request[Any, Any, Any], ports: Ports, viewer: Viewer, ip: str | None
+) -> Response[Any]:
+    form = await form_of(request)
+    everywhere = "sign_out_all" in form
+    try:
+        receipt = await accounts.change_password(
+            ports,
+            viewer.principal,
+            current_password=form.get("current_password", ""),
+            new_password=form.get("new_password", ""),
+            sign_out_all_devices=everywhere,
+            ip=ip,
+        )
+    except (WrongPassword, WeakPassword) as error:
+        errors = FormErrors.of(error)
+        if isinstance(error, WrongPassword):
+            errors = FormErrors(
+                "Your current password is not right.",
+                {"current_password": "Your current password is not right."},
+            )
+        status = 403 if isinstance(error, WrongPassword) else 422
+        return page(request, "password.html", status=status, sign_out_all=everywhere, errors=errors)
+    query = {"password_changed": "true"}
+    if receipt is not None:
+        query["signed_out"] = str(len(receipt.devices))
+    return go_to(request, f"/account?{urlencode(query)}")
+
+
+@get("/account/activity")
+async def activity(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    cursor: Annotated[int | None, QueryParameter(name="before", required=False, ge=1)] = None,
+) -> Response[Any]:
+    """Security activity: the account's audit trail, newest first, a page at a time."""
+    found = await security_activity(ports, viewer.principal, cursor=cursor, limit=PAGE_SIZE)
+    return page(
+        request,
+        "activity.html",
+        events=found.events,
+        next_cursor=found.next_cursor,
+        first_page=cursor is None,
+    )

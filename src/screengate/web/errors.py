@@ -1,0 +1,145 @@
+"""The pages' one error mapping: signed out -> the sign-in screen with the reason, else a page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import structlog
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.response import Redirect
+from litestar.types import ExceptionHandlersMap
+
+from screengate.api.problems import status_of
+from screengate.domain.errors import DomainError, InvalidToken, SignedOut
+from screengate.web.cookies import cleared_cookies
+from screengate.web.render import page
+from screengate.web.session import NotSignedIn
+from screengate.web.surfaces import Surface
+
+log = structlog.get_logger("screengate.web")
+
+# Litestar's CSRF middleware sets its cookie only when there is none; a token signed with a
+# secret this process no longer has (a restart) must be dropped for a fresh one to be set.
+CSRF_COOKIE = "csrftoken"
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def go_to(
+    request: Request[Any, Any, Any], url: str, cookies: list[Cookie] | None = None
+) -> Response[Any]:
+    """Send the browser to `url`: a 303 for a page, an HX-Redirect for htmx, JSON for scripts."""
+    if is_htmx(request):
+        return Response(b"", status_code=200, headers={"HX-Redirect": url}, cookies=cookies)
+    return Redirect(url, status_code=303, cookies=cookies)
+
+
+def sign_in_again(
+    request: Request[Any, Any, Any], surface: Surface, *, reason: str | None, detail: str | None
+) -> Response[Any]:
+    query: dict[str, str] = {}
+    if reason:
+        query["reason"] = reason
+    elif request.method == "GET" and request.url.path != surface.home_url:
+        query["next"] = request.url.path
+    url = surface.sign_in_url + (f"?{urlencode(query)}" if query else "")
+    cookies = cleared_cookies(surface)
+    if wants_json(request):
+        body = {
+            "code": "signed_out" if reason else "not_signed_in",
+            "reason": reason,
+            "detail": detail,
+            "location": url,
+        }
+        return Response(body, status_code=401, cookies=cookies)
+    return go_to(request, url, cookies)
+
+
+def handlers_for(surface: Surface) -> ExceptionHandlersMap:
+    def signed_out(request: Request[Any, Any, Any], error: SignedOut) -> Response[Any]:
+        return sign_in_again(request, surface, reason=error.reason, detail=error.detail)
+
+    def not_signed_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+        return sign_in_again(request, surface, reason=None, detail=None)
+
+    def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+        status = status_of(error)
+        if wants_json(request):
+            body = {"code": error.code, "detail": error.detail, **_plain(error.extra)}
+            return Response(body, status_code=status)
+        return page(
+            request,
+            surface.template("error.html"),
+            status=status,
+            title=error.title,
+            detail=error.detail,
+        )
+
+    def forbidden(
+        request: Request[Any, Any, Any], error: PermissionDeniedException
+    ) -> Response[Any]:
+        # The only 403 the pages raise themselves is the CSRF middleware's.
+        response = page(
+            request,
+            surface.template("error.html"),
+            status=403,
+            title="This form has expired",
+            detail="For your safety, forms work for one visit. "
+            "Go back, reload the page and send it again.",
+        )
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return response
+
+    def not_found(request: Request[Any, Any, Any], _: NotFoundException) -> Response[Any]:
+        return page(
+            request,
+            surface.template("error.html"),
+            status=404,
+            title="Page not found",
+            detail="There is nothing at this address.",
+        )
+
+    def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+        return page(
+            request,
+            surface.template("error.html"),
+            status=error.status_code,
+            title="That did not work",
+            detail=str(error.detail),
+        )
+
+    def internal(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+        log.error(
+            "web_error", path=request.url.path, error_type=type(error).__name__, exc_info=error
+        )
+        return page(
+            request,
+            surface.template("error.html"),
+            status=500,
+            title="Something went wrong on our side",
+            detail="Please try again in a moment.",
+        )
+
+    return {
+        SignedOut: signed_out,
+        NotSignedIn: not_signed_in,
+        InvalidToken: not_signed_in,
+        DomainError: domain_error,
+        PermissionDeniedException: forbidden,
+        NotFoundException: not_found,
+        HTTPException: http_error,
+        Exception: internal,
+    }
+
+
+def _plain(extra: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in extra.items() if isinstance(v, str | int | bool | list | None)}

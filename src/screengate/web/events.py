@@ -1,0 +1,99 @@
+"""The page's own event stream: signed out elsewhere, an open page learns it at once and why.
+
+Issue 4's bus-fed `GET /v1/events` is the device push path; until pages can share it, the
+cookie session gets this stream. `wait_for_sign_out` is the one function to swap for a bus
+subscription: today it asks the revocation view (memory on one instance) a few times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from screengate.domain.errors import InvalidToken, SignedOut, TokenExpired
+from screengate.ports import Ports
+from screengate.services import auth
+from screengate.web.cookies import cleared_cookies, send_later
+from screengate.web.session import NotSignedIn, Refresher, Viewer, current_viewer
+from screengate.web.surfaces import Surface
+
+POLL_SECONDS = 0.25
+KEEPALIVE_SECONDS = 15.0
+# A stream ends after this long and the browser opens a new one (EventSource reconnects by
+# itself), which also brings a refreshed access token along.
+MAX_STREAM_SECONDS = 600.0
+RECONNECT_MS = 1000
+
+
+async def wait_for_sign_out(
+    ports: Ports, access_token: str, ip: str | None, *, within: float = MAX_STREAM_SECONDS
+) -> SignedOut | None:
+    """The sign-out of this session, or None when the stream should just end and reconnect."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        try:
+            await auth.authenticate(ports, access_token, ip)
+        except SignedOut as signed_out:
+            return signed_out
+        except (TokenExpired, InvalidToken):
+            return None  # the reconnect refreshes the cookies, or finds the session gone
+        await asyncio.sleep(POLL_SECONDS)
+    return None
+
+
+@get("/events")
+async def events(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    surface: Surface,
+    refresher: Refresher,
+    ip: str | None,
+) -> ServerSentEvent:
+    try:
+        viewer = await current_viewer(request, ports, surface, refresher)
+    except SignedOut as signed_out:
+        send_later(request, cleared_cookies(surface))
+        return _stream(_once(_signed_out(surface, signed_out)))
+    except NotSignedIn:
+        return _stream(_once(_signed_out(surface, None)))
+    return _stream(_watch(ports, viewer, surface, ip))
+
+
+def _stream(messages: AsyncIterator[ServerSentEventMessage]) -> ServerSentEvent:
+    return ServerSentEvent(
+        messages, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
+
+
+async def _once(message: ServerSentEventMessage) -> AsyncIterator[ServerSentEventMessage]:
+    yield message
+
+
+async def _watch(
+    ports: Ports, viewer: Viewer, surface: Surface, ip: str | None
+) -> AsyncIterator[ServerSentEventMessage]:
+    yield ServerSentEventMessage(data=None, comment="watching", retry=RECONNECT_MS)
+    watcher = asyncio.ensure_future(wait_for_sign_out(ports, viewer.access_token, ip))
+    try:
+        while not watcher.done():
+            await asyncio.wait({watcher}, timeout=KEEPALIVE_SECONDS)
+            if not watcher.done():
+                yield ServerSentEventMessage(data=None, comment="keep-alive")
+        signed_out = watcher.result()
+        if signed_out is not None:
+            yield _signed_out(surface, signed_out)
+    finally:
+        watcher.cancel()
+
+
+def _signed_out(surface: Surface, error: SignedOut | None) -> ServerSentEventMessage:
+    reason = error.reason if error else None
+    location = surface.sign_in_url + (f"?reason={reason}" if reason else "")
+    data = {"reason": reason, "detail": error.detail if error else None, "location": location}
+    return ServerSentEventMessage(event="signed_out", data=json.dumps(data))

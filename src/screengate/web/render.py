@@ -1,0 +1,145 @@
+"""Rendering pages: the template engine, and the words and times people read on them."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from screengate.api.deps import ports_of
+from screengate.domain.catalogue import Catalogue
+from screengate.domain.devices import DEFAULT_DEVICE_NAMES, DeviceType
+from screengate.domain.errors import SignedOut
+from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.sessions import SignOutReason
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(
+        ago=ago, when=when, device_kind=device_kind, describe=describe, poster=poster
+    )
+    environment.globals.update(signed_out_detail=signed_out_detail)
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
+
+
+def page(
+    request: Request[Any, Any, Any], template: str, *, status: int = 200, **context: Any
+) -> Template:
+    ports = ports_of(request.app.state)
+    return Template(
+        template_name=template,
+        context={
+            "now": ports.clock.now(),
+            "title_name": _title_namer(ports.catalogue),
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def _title_namer(catalogue: Catalogue) -> Any:
+    names = {t.id: t.name for t in catalogue}
+
+    def title_name(title_id: str) -> str:
+        # Titles gone from the catalogue still read as words: "the-crown-s2e3", "The Crown S2E3".
+        return names.get(title_id) or title_id.replace("-", " ").title()
+
+    return title_name
+
+
+def signed_out_detail(reason: str | None) -> str | None:
+    """The sentence a signed-out device shows: "You were signed out from another device."."""
+    if reason not in {r.value for r in SignOutReason}:
+        return None
+    return SignedOut(str(reason), None).detail
+
+
+def ago(at: datetime, now: datetime) -> str:
+    seconds = int((now - at).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            if unit == "day" and count > 30:
+                return f"on {at:%-d %b %Y}"
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"  # pragma: no cover - the loop always returns
+
+
+def when(at: datetime) -> str:
+    return f"{at:%-d %b %Y, %H:%M} UTC"
+
+
+def device_kind(device_type: str | None) -> str:
+    try:
+        return DEFAULT_DEVICE_NAMES[DeviceType(str(device_type))]
+    except ValueError:
+        return "Device"
+
+
+_REASONS = {
+    "signed_out_here": "signed out on the device itself",
+    "signed_out_remotely": "signed out from another device",
+    "signed_out_everywhere": "Sign out of all devices",
+    "password_changed": "the password was changed",
+    "expired": "the session expired",
+    "token_reuse": "its credentials were used twice",
+    "operator": "customer support",
+}
+
+
+def describe(event: SecurityEvent) -> str:
+    """One line of the security log, as a person would say it."""
+    detail, device = event.detail, event.device_name or "A device"
+    match event.kind:
+        case EventKind.SIGNED_UP:
+            return f"Account created on the {detail.get('plan', '')} plan".replace("  ", " ")
+        case EventKind.SIGNED_IN:
+            fresh = " (a new device)" if detail.get("new_device") else ""
+            return f"Signed in on {device}{fresh}"
+        case EventKind.SIGN_IN_FAILED:
+            return "Failed sign-in: wrong password"
+        case EventKind.SIGNED_OUT:
+            reason = _REASONS.get(str(detail.get("reason")), str(detail.get("reason")))
+            by = detail.get("by_device_name")
+            by_text = f", from {by}" if by and by != event.device_name else ""
+            return f"{device} was signed out: {reason}{by_text}"
+        case EventKind.PASSWORD_CHANGED:
+            others = detail.get("signed_out_other_devices")
+            tail = "; every other device was signed out" if others else ""
+            return f"Password changed{tail}"
+        case EventKind.PLAN_CHANGED:
+            return f"Plan changed from {detail.get('from')} to {detail.get('to')}"
+        case EventKind.TOKEN_REUSE:
+            return f"{device} was signed out: its credentials were used twice"
+        case EventKind.PROFILE_CREATED:
+            return f"Profile {detail.get('profile_name')} added"
+        case EventKind.PROFILE_DELETED:
+            return f"Profile {detail.get('profile_name')} deleted"
+        case EventKind.SIGN_IN_UNLOCKED:
+            return "Sign-in unlocked by customer support"
+    return str(event.kind).replace("_", " ").capitalize()  # kinds added later still read
+
+
+def poster(title_id: str) -> str:
+    """A title's poster colours, the same every time: two hues from a hash of its id."""
+    digest = hashlib.sha256(title_id.encode()).digest()
+    first, second = digest[0] * 360 // 256, digest[1] * 360 // 256
+    return f"--poster-a: hsl({first} 55% 32%); --poster-b: hsl({second} 60% 18%);"
