@@ -1,0 +1,250 @@
+"""The pages over plain HTTP: CSRF, the session cookies, refresh, sign-out reasons, throttling."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from tests.support.api import Account, activity, new_email, refresh, sign_in, sign_up
+from tests.support.live_server import LiveServer, live_server
+from tests.web.conftest import web_settings
+from tests.web.household import add_profile, household
+
+CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = CSRF_INPUT.search(page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+@pytest.fixture
+def browser_like(server: LiveServer) -> Iterator[httpx.Client]:
+    """A cookie-keeping client, as a browser without JavaScript is."""
+    with httpx.Client(base_url=server.base_url, timeout=15.0) as client:
+        yield client
+
+
+def sign_in_web(client: httpx.Client, account: Account) -> httpx.Response:
+    form = client.get("/sign-in")
+    answer = client.post(
+        "/sign-in",
+        data={"email": account.email, "password": account.password, "_csrf_token": csrf_of(form)},
+    )
+    assert answer.status_code == 303, answer.text
+    return answer
+
+
+def cookie_header(answer: httpx.Response, name: str) -> str:
+    found = [h for h in answer.headers.get_list("set-cookie") if h.startswith(f"{name}=")]
+    assert found, answer.headers.get_list("set-cookie")
+    return found[-1]
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_the_api_needs_none(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account = sign_up(api)
+    browser_like.get("/sign-in")  # has the CSRF cookie, but sends no token
+    forged = browser_like.post("/sign-in", data={"email": account.email, "password": "x"})
+    assert forged.status_code == 403
+    assert "This form has expired" in forged.text
+
+    answer = api.post(
+        "/v1/auth/sign-in",
+        json={"email": account.email, "password": account.password, "device": {"type": "phone"}},
+    )
+    assert answer.status_code == 201, answer.text
+    assert "set-cookie" not in answer.headers
+
+
+def test_the_api_takes_no_cookie_as_a_credential(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account = sign_up(api)
+    sign_in_web(browser_like, account)
+    assert browser_like.get("/v1/account").status_code == 401
+
+
+def test_session_cookies_are_httponly_and_lax_and_secure_behind_an_https_proxy(
+    browser_like: httpx.Client, api: httpx.Client, database_url: str
+) -> None:
+    account = sign_up(api)
+    plain = sign_in_web(browser_like, account)
+    for name in ("sg_access", "sg_refresh"):
+        header = cookie_header(plain, name).lower()
+        assert "httponly" in header
+        assert "samesite=lax" in header
+        assert "path=/" in header
+        assert "secure" not in header
+
+    settings = web_settings(database_url, trusted_proxies=["127.0.0.1"])
+    with live_server(settings) as proxied, httpx.Client(base_url=proxied.base_url) as client:
+        https = {"x-forwarded-proto": "https"}
+        form = client.get("/sign-in", headers=https)
+        answer = client.post(
+            "/sign-in",
+            data={
+                "email": account.email,
+                "password": account.password,
+                "_csrf_token": csrf_of(form),
+            },
+            headers=https,
+        )
+        assert answer.status_code == 303, answer.text
+        assert "secure" in cookie_header(answer, "sg_refresh").lower()
+
+
+def test_an_expired_access_token_is_refreshed_once_however_many_pages_ask(
+    server: LiveServer, browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, tv = household(api)
+    sign_in_web(browser_like, account)
+    server.clock.advance(timedelta(minutes=16))  # past the 15-minute access token
+
+    cookies = dict(browser_like.cookies.items())
+
+    def open_page(path: str) -> httpx.Response:
+        with httpx.Client(base_url=server.base_url, cookies=cookies) as tab:
+            return tab.get(path)
+
+    with ThreadPoolExecutor(4) as tabs:
+        answers = list(tabs.map(open_page, ["/account", "/account/devices", "/profiles"] * 2))
+    assert [a.status_code for a in answers] == [200] * 6
+    fresh = {cookie_header(a, "sg_access") for a in answers}
+    assert len(fresh) == 1, "one refresh, shared by every page that asked at once"
+
+    browser_like.cookies.clear()
+    for name, value in answers[0].cookies.items():
+        browser_like.cookies.set(name, value)
+    assert browser_like.get("/account/devices").status_code == 200
+    assert refresh(api, tv).status_code == 200  # the API's TV was idle as long
+    kinds = [event["kind"] for event in activity(api, tv)]
+    assert "token_reuse_detected" not in kinds
+
+
+def test_a_page_of_a_device_signed_out_elsewhere_leads_to_sign_in_with_the_reason(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, tv = household(api)
+    signed_in = sign_in_web(browser_like, account)
+    device_id = cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2]
+    out = api.post(f"/v1/devices/{device_id}/sign-out", headers=tv.auth)
+    assert out.status_code == 200, out.text
+
+    page = browser_like.get("/account")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/sign-in?reason=signed_out_remotely"
+    assert "max-age=0" in cookie_header(page, "sg_access").lower()
+    sign_in_page = browser_like.get(page.headers["location"])
+    assert "You were signed out from another device." in sign_in_page.text
+
+
+def test_the_event_stream_tells_an_open_page_it_was_signed_out_and_why(
+    server: LiveServer, browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, tv = household(api)
+    signed_in = sign_in_web(browser_like, account)
+    device_id = cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2]
+    heard: list[str] = []
+    connected = threading.Event()
+
+    def listen() -> None:
+        with browser_like.stream("GET", "/events") as events:
+            assert events.headers["content-type"].startswith("text/event-stream")
+            for line in events.iter_lines():
+                connected.set()
+                heard.append(line)
+                if line.startswith("data:"):
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert connected.wait(5)
+    api.post(f"/v1/devices/{device_id}/sign-out", headers=tv.auth)
+    listener.join(5)
+    assert "event: signed_out" in heard
+    data = next(line for line in heard if line.startswith("data:"))
+    assert '"reason": "signed_out_remotely"' in data
+    assert '"location": "/sign-in?reason=signed_out_remotely"' in data
+
+
+def test_sign_in_errors_say_what_to_do(database_url: str, api: httpx.Client) -> None:
+    account = sign_up(api)
+    settings = web_settings(database_url, sign_in_limit_per_account="2/minute")
+    with live_server(settings) as throttled, httpx.Client(base_url=throttled.base_url) as client:
+        token = csrf_of(client.get("/sign-in"))
+        wrong = {"email": account.email, "password": "not it", "_csrf_token": token}
+        first = client.post("/sign-in", data=wrong)
+        assert first.status_code == 400
+        assert "Incorrect email or password" in first.text
+        client.post("/sign-in", data=wrong)
+        limited = client.post("/sign-in", data=wrong)
+        assert limited.status_code == 429
+        assert re.search(r"Too many sign-in attempts\. Try again in \d+ seconds\.", limited.text)
+        assert int(limited.headers["retry-after"]) > 0
+
+
+def test_sign_up_explains_a_weak_password_and_a_taken_email(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    token = csrf_of(browser_like.get("/sign-up"))
+    email = new_email()
+    weak = browser_like.post(
+        "/sign-up", data={"email": email, "password": "qwertyuiop", "_csrf_token": token}
+    )
+    assert weak.status_code == 422
+    assert "That password is too common; choose one that is hard to guess." in weak.text
+    made = browser_like.post(
+        "/sign-up",
+        data={
+            "email": email,
+            "password": "ferns under the viaduct",
+            "plan": "basic",
+            "_csrf_token": token,
+        },
+    )
+    assert made.status_code == 303
+    assert made.headers["location"] == "/profiles"
+    browser_like.cookies.delete("sg_access")
+    browser_like.cookies.delete("sg_refresh")
+    again = browser_like.post(
+        "/sign-up",
+        data={"email": email, "password": "ferns under the viaduct", "_csrf_token": token},
+    )
+    assert again.status_code == 409
+    assert "An account with this email already exists. Sign in instead." in again.text
+    assert sign_in(api, email, password="ferns under the viaduct")
+
+
+def test_a_locked_profile_asks_for_its_pin_once_and_play_then_needs_no_more(
+    server: LiveServer, browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, tv = household(api)
+    ben = add_profile(api, tv, "Ben", pin="4826")
+    sign_in_web(browser_like, account)
+    token = csrf_of(browser_like.get("/profiles"))
+    refused = browser_like.post(f"/profiles/{ben}/watch", data={"_csrf_token": token})
+    assert refused.status_code == 403
+    assert "Enter the profile&#39;s 4-digit PIN." in refused.text
+    picked = browser_like.post(f"/profiles/{ben}/watch", data={"_csrf_token": token, "pin": "4826"})
+    assert picked.status_code == 303
+    assert picked.headers["location"] == "/browse"
+    assert "max-age" not in cookie_header(picked, "sg_profile").lower()  # gone with the browser
+    assert "4826" not in cookie_header(picked, "sg_profile")
+    played = browser_like.post("/play/kitchen-wars", data={"_csrf_token": token})
+    assert played.status_code == 303
+    assert played.headers["location"].startswith("/watch/")
+
+    # The choice is bound to this session: copied to another browser, it is worth nothing.
+    with httpx.Client(base_url=server.base_url) as other:
+        sign_in_web(other, account)
+        other.cookies.set("sg_profile", browser_like.cookies["sg_profile"])
+        assert other.get("/browse").headers["location"] == "/profiles"
