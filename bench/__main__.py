@@ -18,8 +18,8 @@ from pathlib import Path
 
 from bench import auth_reads
 from bench.databases import Backend, postgres_backend, postgres_url_from_env, sqlite_backend
-from bench.load import ROOT, LoadGenerator, LoadResult, choose_generator
-from bench.measure import Measurement, Summary, run_rounds
+from bench.load import ROOT, LoadGenerator, choose_generator
+from bench.measure import Measurement, Round, Summary, run_rounds
 from bench.report import machine, markdown_table, millis, now, per_second, percent, revision
 from bench.report import write as write_file
 from bench.server import Argon2Cost, serve
@@ -117,11 +117,13 @@ def _run(
         print(f"[{backend.name}] server on {server.base_url}; seeding", file=sys.stderr)
         fixture = auth_reads.seed(server)
 
-        def progress(round_number: int, measurement: Measurement, result: LoadResult) -> None:
+        def progress(round_number: int, measurement: Measurement, done: Round) -> None:
+            result = done.result
             print(
                 f"[{backend.name}] round {round_number}/{options.rounds} "
                 f"{measurement.label}: {per_second(result.per_second)}/s, "
                 f"p50 {millis(result.p50_ms)}, p99 {millis(result.p99_ms)}, "
+                f"server CPU {millis(done.cpu_ms_per_request)}/request, "
                 f"non-2xx {result.failed}",
                 file=sys.stderr,
             )
@@ -134,13 +136,15 @@ def _run(
             rounds=options.rounds,
             duration=options.duration,
             warmup=options.warmup,
+            cpu=server.cpu_seconds,
             progress=progress,
         )
 
 
 def _verdict(backend: Backend, summaries: list[Summary]) -> str:
     parts = [
-        f"{s.measurement.label} {percent(s.ratio)} {auth_reads.verdict(s)}"
+        f"{s.measurement.label} {percent(s.ratio)} of bare, {auth_reads.verdict(s)} "
+        f"(by server CPU per request: {percent(s.cpu_ratio)})"
         for s in summaries
         if s.ratio is not None
     ]
@@ -170,6 +174,9 @@ def _document(
         f"- Each figure is the median of {options.rounds} interleaved {rounds} of "
         f"{options.duration:g} s (after {options.warmup:g} s of uncounted warm-up); "
         '"vs bare" is the median of the per-round ratios to `GET /healthz`.',
+        "- CPU/req: the server's own CPU time (all its threads; not PostgreSQL's) per 2xx "
+        'answer, which other work on a shared machine hardly moves; "vs bare (CPU)" is the '
+        "throughput ratio that cost alone predicts.",
         f"- Sign-in: {cost.describe()} (the production default), "
         f"{options.connections.sign_ins} concurrent clients, at least "
         f"{auth_reads.SIGN_IN_MIN_SECONDS:g} s per round; CPU-bound by design.",

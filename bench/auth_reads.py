@@ -112,9 +112,11 @@ HEADERS = (
     "≥ 50%?",
     "p50",
     "p99",
+    "CPU/req",
+    "vs bare (CPU)",
     "Non-2xx",
 )
-ALIGN = "llrrrrlrrr"
+ALIGN = "llrrrrlrrrrr"
 
 
 def rows(backend: str, summaries: list[Summary]) -> list[list[str]]:
@@ -129,6 +131,8 @@ def rows(backend: str, summaries: list[Summary]) -> list[list[str]]:
             verdict(s),
             millis(s.p50_ms),
             millis(s.p99_ms),
+            millis(s.cpu_ms_per_request),
+            percent(s.cpu_ratio),
             str(s.failed),
         ]
         for s in summaries

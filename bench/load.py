@@ -1,8 +1,8 @@
 """Load generators, always in a process of their own: wrk when installed, else bench/loadgen.py.
 
 Both answer the same question the same way: N keep-alive connections, one request in
-flight on each, a warm-up that is not counted, then a fixed duration; done = 2xx answers
-per second, and the p50/p99 latency of every answer.
+flight on each, for a fixed duration; done = 2xx answers per second, and the p50/p99
+latency of every answer. (Warming up is the caller's business: bench/measure.py.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 GRACE_SECONDS = 30.0
 # Per request; sign-ins at production argon2 cost are slow by design, never this slow.
 REQUEST_TIMEOUT_SECONDS = 10
-SETTLE_SECONDS = 0.5
 
 GeneratorChoice = Literal["auto", "wrk", "builtin"]
 
@@ -55,8 +53,7 @@ class HttpRequest:
 @dataclass(frozen=True)
 class Load:
     connections: int
-    duration: float  # seconds counted
-    warmup: float  # seconds run first and not counted
+    duration: float  # seconds
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,6 @@ class BuiltinGenerator:
             "request": request.wire(host, port).decode("latin-1"),
             "connections": load.connections,
             "duration": load.duration,
-            "warmup": load.warmup,
         }
         done = subprocess.run(
             [sys.executable, "-m", "bench.loadgen"],
@@ -99,7 +95,7 @@ class BuiltinGenerator:
             capture_output=True,
             text=True,
             cwd=ROOT,
-            timeout=load.warmup + load.duration + GRACE_SECONDS,
+            timeout=load.duration + GRACE_SECONDS,
             check=False,
         )
         if done.returncode != 0:
@@ -141,11 +137,6 @@ class WrkGenerator:
         with tempfile.TemporaryDirectory(prefix="screengate-bench-") as scratch:
             script = Path(scratch) / "request.lua"
             script.write_text(_wrk_script(request))
-            if load.warmup > 0:
-                self._wrk_once(host, port, request, script, load.connections, load.warmup)
-                # wrk drops its in-flight requests when it stops; let the server finish them
-                # before the counted run starts.
-                time.sleep(SETTLE_SECONDS)
             out = self._wrk_once(host, port, request, script, load.connections, load.duration)
         found = _WRK_RESULT.search(out)
         if found is None:

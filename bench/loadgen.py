@@ -5,8 +5,8 @@ It exists so `make bench` works on a machine with only the virtual environment; 
 wrk is installed, bench/load.py prefers it (a C client leaves more of the CPU to the server).
 
 Each of N connections keeps exactly one request in flight: send, read the whole answer,
-send again. Counting starts after the warm-up and stops after the duration; only 2xx
-answers count as done, and every answer's latency is kept for the percentiles.
+send again, until the duration is over; only 2xx answers count as done, and every
+answer's latency is kept for the percentiles.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ class Spec:
     request: bytes
     connections: int
     duration: float
-    warmup: float
 
     @classmethod
     def from_json(cls, text: str) -> Spec:
@@ -45,12 +44,11 @@ class Spec:
             request=raw["request"].encode("latin-1"),
             connections=int(raw["connections"]),
             duration=float(raw["duration"]),
-            warmup=float(raw["warmup"]),
         )
 
 
 class Tally:
-    """What the connections report; only answers that arrive while measuring count."""
+    """What the connections report; only answers that arrive within the duration count."""
 
     def __init__(self) -> None:
         self.measuring = False
@@ -192,9 +190,8 @@ async def hold_connection(spec: Spec, tally: Tally) -> None:
 
 async def drive(spec: Spec) -> dict[str, Any]:
     tally = Tally()
-    holders = [asyncio.create_task(hold_connection(spec, tally)) for _ in range(spec.connections)]
-    await asyncio.sleep(spec.warmup)
     tally.start()
+    holders = [asyncio.create_task(hold_connection(spec, tally)) for _ in range(spec.connections)]
     await asyncio.sleep(spec.duration)
     tally.stop()
     _, pending = await asyncio.wait(holders, timeout=DRAIN_SECONDS)
