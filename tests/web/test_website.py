@@ -40,6 +40,10 @@ def watch_as(page: Page, profile: str) -> None:
     expect(page.get_by_role("heading", name=f"Watching as {profile}")).to_be_visible()
 
 
+def fits_the_width(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 def events_connected(page: Page) -> None:
     """The page holds its event stream: a sign-out elsewhere can reach it now."""
     expect(page.locator("body[data-events-state=open]")).to_have_count(1)
@@ -101,6 +105,14 @@ def test_signing_in_shows_whos_watching_and_every_device(
     ).to_be_visible()
     laptop.shot("activity")
 
+    # At phone width every page still fits: nothing scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/account/devices", "/account", "/browse", "/profiles", "/account/activity"):
+        page.goto(server.base_url + path)
+        assert fits_the_width(page), path
+    page.goto(server.base_url + "/account/devices")
+    laptop.shot("devices-at-phone-width")
+
 
 def test_signing_another_device_out_sends_it_to_its_sign_in_screen(
     server: LiveServer, api: httpx.Client, new_device: NewDevice
@@ -144,6 +156,12 @@ def test_signing_out_of_all_devices_sends_every_open_page_to_sign_in_within_a_se
     server: LiveServer, api: httpx.Client, new_device: NewDevice
 ) -> None:
     account, tv = household(api)
+    profile_id = profiles(api, tv)[0]["profile_id"]
+    play(api, tv, profile_id, "night-harbour")
+    downloaded = api.post(
+        "/v1/downloads", json={"profile_id": profile_id, "title_id": "wild-coasts"}, headers=tv.auth
+    )
+    assert downloaded.status_code == 201, downloaded.text
     other = new_device(EDGE_ON_MACOS)
     other_page = sign_in_on_web(other, account.email, account.password)
     watch_as(other_page, profiles(api, tv)[0]["name"])
@@ -157,6 +175,8 @@ def test_signing_out_of_all_devices_sends_every_open_page_to_sign_in_within_a_se
     expect(confirm).to_be_visible()
     expect(page.locator(".consequences")).to_contain_text("Downloads are deleted from every device")
     expect(page.locator(".consequences")).to_contain_text("All 3 devices")
+    expect(page.locator(".consequences")).to_contain_text("1 device is streaming right now")
+    expect(page.locator(".consequences")).to_contain_text("1 download will be removed")
     laptop.shot("sign-out-all-confirmation", docs="sign-out-all")
 
     started = time.monotonic()
