@@ -14,7 +14,7 @@ import pytest
 from tests.support.api import Account, activity, new_email, refresh, sign_in, sign_up
 from tests.support.live_server import LiveServer, live_server
 from tests.web.conftest import web_settings
-from tests.web.household import add_profile, household
+from tests.web.household import add_profile, household, play, profiles
 
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -248,3 +248,59 @@ def test_a_locked_profile_asks_for_its_pin_once_and_play_then_needs_no_more(
         sign_in_web(other, account)
         other.cookies.set("sg_profile", browser_like.cookies["sg_profile"])
         assert other.get("/browse").headers["location"] == "/profiles"
+
+
+def test_signing_out_on_this_device_ends_its_session_and_says_so(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, tv = household(api)
+    sign_in_web(browser_like, account)
+    token = csrf_of(browser_like.get("/profiles"))
+    out = browser_like.post("/sign-out", data={"_csrf_token": token})
+    assert out.status_code == 303
+    assert out.headers["location"] == "/sign-in?reason=signed_out_here"
+    assert "You signed out on this device." in browser_like.get(out.headers["location"]).text
+    assert [d["name"] for d in api.get("/v1/devices", headers=tv.auth).json()] == ["Living Room TV"]
+
+
+def test_without_javascript_the_device_list_says_which_device_was_signed_out(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, tv = household(api)
+    sign_in_web(browser_like, account)
+    token = csrf_of(browser_like.get("/account/devices"))
+    out = browser_like.post(
+        f"/account/devices/{tv.device_id}/sign-out", data={"_csrf_token": token}
+    )
+    assert out.status_code == 303
+    assert out.headers["location"] == "/account/devices"
+    listing = browser_like.get("/account/devices")
+    assert "Living Room TV was signed out." in listing.text
+    assert "Living Room TV was signed out." not in browser_like.get("/account/devices").text
+
+
+def test_the_tv_names_who_holds_the_screens_and_stops_one(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, phone = household(api, plan="basic")  # one screen
+    profile = profiles(api, phone)[0]["profile_id"]
+    play(api, phone, profile, "night-harbour")
+    token = csrf_of(browser_like.get("/tv/sign-in"))
+    credentials = {"email": account.email, "password": account.password, "_csrf_token": token}
+    assert browser_like.post("/tv/sign-in", data=credentials).status_code == 303
+    browser_like.post(f"/tv/profiles/{profile}/watch", data={"_csrf_token": token})
+
+    refused = browser_like.post("/tv/play/kitchen-wars", data={"_csrf_token": token})
+    assert refused.status_code == 409
+    assert "Too many people are using your account right now" in refused.text
+    assert "Living Room TV" in refused.text
+    stop_url = re.search(r'action="(/tv/streams/[^"]+/stop)"', refused.text)
+    assert stop_url
+    stopped = browser_like.post(
+        stop_url.group(1), data={"_csrf_token": token, "then": "kitchen-wars"}
+    )
+    assert stopped.headers["location"] == "/tv/browse?ready=kitchen-wars"
+    assert "Play Kitchen Wars" in browser_like.get(stopped.headers["location"]).text
+    played = browser_like.post("/tv/play/kitchen-wars", data={"_csrf_token": token})
+    assert played.status_code == 303
+    assert played.headers["location"].startswith("/tv/watch/")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import Parameter, QueryParameter
@@ -14,7 +14,7 @@ from screengate.ports import Ports
 from screengate.services import accounts, sign_out
 from screengate.services.activity import security_activity
 from screengate.services.devices import list_devices
-from screengate.web.cookies import cleared_cookies
+from screengate.web.cookies import cleared_cookies, cookie
 from screengate.web.errors import go_to, is_htmx
 from screengate.web.forms import FormErrors, form_of
 from screengate.web.render import page
@@ -45,16 +45,23 @@ async def account(
     )
 
 
-@get("/account/devices")
-async def devices(
-    request: Request[Any, Any, Any],
-    ports: Ports,
-    viewer: Viewer,
-    signed_out: Annotated[str | None, Parameter(required=False, max_length=120)] = None,
-) -> Response[Any]:
+# Which device was just signed out, for the page after the redirect. A cookie and not the
+# address: another site can link to any address, but cannot set our cookies.
+SIGNED_OUT_NOTE = "sg_signed_out"
+DEVICES = "/account/devices"
+
+
+@get(DEVICES)
+async def devices(request: Request[Any, Any, Any], ports: Ports, viewer: Viewer) -> Response[Any]:
     """Manage access and devices: every signed-in device, this one first."""
     listing = await list_devices(ports, viewer.principal)
-    return page(request, "devices.html", devices=listing, signed_out=signed_out)
+    note = request.cookies.get(SIGNED_OUT_NOTE)
+    response = page(
+        request, "devices.html", devices=listing, signed_out=unquote(note)[:80] if note else None
+    )
+    if note:
+        response.delete_cookie(SIGNED_OUT_NOTE, path=DEVICES)
+    return response
 
 
 @post("/account/devices/{device_id:str}/sign-out")
@@ -75,8 +82,8 @@ async def sign_out_device(
         return go_to(request, "/sign-in?reason=signed_out_here", cleared_cookies(WEB))
     if is_htmx(request):
         return page(request, "_device_gone.html", name=name)
-    query = f"?{urlencode({'signed_out': name})}" if name else ""
-    return go_to(request, f"/account/devices{query}")
+    note = [cookie(request, WEB, SIGNED_OUT_NOTE, quote(name), 60, path=DEVICES)] if name else []
+    return go_to(request, DEVICES, note)
 
 
 @get("/account/sign-out-all")

@@ -29,13 +29,18 @@ def is_https(request: Request[Any, Any, Any]) -> bool:
 
 
 def cookie(
-    request: Request[Any, Any, Any], surface: Surface, key: str, value: str, max_age: int | None
+    request: Request[Any, Any, Any],
+    surface: Surface,
+    key: str,
+    value: str,
+    max_age: int | None,
+    path: str | None = None,
 ) -> Cookie:
     return Cookie(
         key=key,
         value=value,
         max_age=max_age,
-        path=surface.cookie_path,
+        path=path or surface.cookie_path,
         secure=is_https(request),
         httponly=True,
         samesite="lax",
