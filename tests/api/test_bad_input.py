@@ -226,3 +226,65 @@ def test_a_refused_sign_in_writes_no_device_or_session(client: httpx.Client) -> 
         tv.device_id
     ]
     assert activity(client, tv) == before
+
+
+def test_a_nul_or_control_character_in_an_email_is_refused(client: httpx.Client) -> None:
+    for email in ("ana\x00@example.com", "ana@exam\x00ple.com", "ana\x1b[31m@example.com"):
+        signing_up = client.post("/v1/auth/sign-up", json={"email": email, "password": PASSWORD})
+        body = assert_problem(signing_up, 422, "invalid_email")
+        assert [e["field"] for e in body["errors"]] == ["email"]
+        signing_in = client.post(
+            "/v1/auth/sign-in",
+            json={"email": email, "password": PASSWORD, "device": {"type": "phone"}},
+        )
+        assert_problem(signing_in, 401, "invalid_credentials")
+
+
+def test_control_characters_in_names_are_dropped(client: httpx.Client) -> None:
+    account = account_with_devices(client, 1)
+    (tv,) = account.devices
+
+    signing_in = client.post(
+        "/v1/auth/sign-in",
+        json={
+            "email": account.email,
+            "password": PASSWORD,
+            "device": {"type": "phone", "name": "Ana's\x00 phone\x1b[2J"},
+        },
+    )
+    profile = client.post("/v1/profiles", json={"name": "Kids\x00\x07 room"}, headers=tv.auth)
+
+    assert signing_in.status_code == 201
+    names = [d["name"] for d in client.get("/v1/devices", headers=tv.auth).json()]
+    assert "Ana's phone [2J" in names
+    assert profile.status_code == 201
+    assert profile.json()["name"] == "Kids room"
+    only_controls = client.post("/v1/profiles", json={"name": "\x00\x01"}, headers=tv.auth)
+    assert_problem(only_controls, 422, "invalid_profile")
+
+
+def test_a_device_id_that_is_not_one_of_ours_is_refused(client: httpx.Client) -> None:
+    account = account_with_devices(client, 1)
+
+    for device_id in ("\x00", "../../etc", "tv'; drop table devices; --"):
+        answer = client.post(
+            "/v1/auth/sign-in",
+            json={
+                "email": account.email,
+                "password": PASSWORD,
+                "device": {"type": "phone", "device_id": device_id},
+            },
+        )
+        body = assert_problem(answer, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == ["device.device_id"]
+
+
+def test_a_nul_in_a_path_id_is_just_not_found(client: httpx.Client) -> None:
+    device = a_device(client)
+
+    by_device = client.post("/v1/devices/a%00b/sign-out", headers=device.auth)
+    by_profile = client.patch("/v1/profiles/a%00b", json={"name": "x"}, headers=device.auth)
+
+    assert_problem(by_device, 404, "device_not_found")
+    assert_problem(by_profile, 404, "profile_not_found")
+    assert_signed_in(client, device)

@@ -36,7 +36,8 @@ class DeviceIn(Body):
     type: DeviceType
     name: Annotated[str, Meta(min_length=1, max_length=80)] | None = None
     # A device that signed in before sends back its id to stay the same entry in the list.
-    device_id: Annotated[str, Meta(max_length=64)] | None = None
+    # Ids are ours (UUIDs), so anything else is refused before it reaches a query.
+    device_id: Annotated[str, Meta(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")] | None = None
 
 
 class SignIn(Body):

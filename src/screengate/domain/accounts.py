@@ -16,7 +16,10 @@ MAX_PASSWORD_LENGTH = 256
 # NIST SP 800-63B 5.2.2: no more than 100 consecutive failed attempts on one account.
 MAX_CONSECUTIVE_FAILED_SIGN_INS = 100
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+# No whitespace or control characters anywhere (PostgreSQL cannot even store a NUL in text).
+_LOCAL = r"[^@\s\x00-\x1f\x7f]{1,64}"
+_LABEL = r"[^@\s.\x00-\x1f\x7f]+"
+_EMAIL = re.compile(rf"^{_LOCAL}@{_LABEL}(\.{_LABEL})+$")
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -9,6 +10,9 @@ from enum import StrEnum
 from screengate.domain.ids import AccountId, DeviceId, ProfileId
 
 MAX_DEVICE_NAME = 80
+# Control characters count as spaces: never meant in a name, unsafe in a terminal, and
+# PostgreSQL cannot store a NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class DeviceType(StrEnum):
@@ -55,6 +59,6 @@ class Device:
 def choose_device_name(given: str | None, from_user_agent: str | None, type_: DeviceType) -> str:
     """The client's own name wins; then one read from the User-Agent; then the type's name."""
     for candidate in (given, from_user_agent):
-        if candidate and (name := " ".join(candidate.split())[:MAX_DEVICE_NAME]):
+        if candidate and (name := " ".join(_CONTROL.sub(" ", candidate).split())[:MAX_DEVICE_NAME]):
             return name
     return DEFAULT_DEVICE_NAMES[type_]

@@ -12,6 +12,9 @@ from screengate.domain.ids import AccountId, ProfileId
 MAX_PROFILES = 5
 MAX_PROFILE_NAME = 50
 _PIN = re.compile(r"^[0-9]{4}$")
+# Control characters count as spaces: never meant in a name, unsafe in a terminal, and
+# PostgreSQL cannot store a NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(slots=True)
@@ -29,7 +32,7 @@ class Profile:
 
 
 def clean_profile_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = " ".join(_CONTROL.sub(" ", raw).split())
     if not name or len(name) > MAX_PROFILE_NAME:
         raise InvalidProfile(
             f"A profile name has 1 to {MAX_PROFILE_NAME} characters.", field="name"
