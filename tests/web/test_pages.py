@@ -304,3 +304,19 @@ def test_the_tv_names_who_holds_the_screens_and_stops_one(
     played = browser_like.post("/tv/play/kitchen-wars", data={"_csrf_token": token})
     assert played.status_code == 303
     assert played.headers["location"].startswith("/tv/watch/")
+
+
+def test_security_activity_pages_back_through_the_log(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, _ = household(api)
+    for number in range(22):  # more sign-ins than one page holds
+        sign_in(api, account, f"Hotel TV {number}", "smart_tv")
+    sign_in_web(browser_like, account)
+    newest = browser_like.get("/account/activity")
+    assert newest.text.count("<tr>") == 1 + 20  # the header row and a page of events
+    older = re.search(r'href="(/account/activity\?before=\d+)" rel="next"', newest.text)
+    assert older
+    second = browser_like.get(older.group(1))
+    assert "Account created on the premium plan" in second.text
+    assert 'href="/account/activity">Newest' in second.text
