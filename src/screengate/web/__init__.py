@@ -14,6 +14,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 
 from screengate.config import Settings
 from screengate.web import account, entry, events, profiles, tv, watching
@@ -27,7 +28,7 @@ from screengate.web.surfaces import TV, WEB, Surface
 __all__ = ["routers", "template_config"]
 
 # Pages both surfaces have; each renders its own templates and keeps its own cookies.
-SHARED = [
+SHARED: list[ControllerRouterHandler] = [
     entry.front_door,
     entry.sign_in_page,
     entry.sign_in,
@@ -43,7 +44,7 @@ SHARED = [
     events.events,
 ]
 
-WEBSITE_ONLY = [
+WEBSITE_ONLY: list[ControllerRouterHandler] = [
     entry.sign_up_page,
     entry.sign_up,
     profiles.manage,
@@ -62,7 +63,7 @@ WEBSITE_ONLY = [
     account.activity,
 ]
 
-TV_ONLY = [tv.get_help, tv.confirm_sign_out]
+TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]
 
 
 def routers(settings: Settings) -> list[Router]:
@@ -72,10 +73,12 @@ def routers(settings: Settings) -> list[Router]:
     csrf = CSRFConfig(secret=secret, cookie_name=CSRF_COOKIE, cookie_httponly=True)
     keys, refresher = WebKeys(secret.encode()), Refresher()
 
-    def surface_router(path: str, surface: Surface, handlers: list[object]) -> Router:
+    def surface_router(
+        path: str, surface: Surface, handlers: list[ControllerRouterHandler]
+    ) -> Router:
         return Router(
             path,
-            route_handlers=handlers,  # type: ignore[arg-type]
+            route_handlers=handlers,
             dependencies={
                 "surface": Provide(lambda: surface, sync_to_thread=False),
                 "keys": Provide(lambda: keys, sync_to_thread=False),

@@ -37,7 +37,7 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 def go_to(
     request: Request[Any, Any, Any], url: str, cookies: list[Cookie] | None = None
 ) -> Response[Any]:
-    """Send the browser to `url`: a 303 for a page, an HX-Redirect for htmx, JSON for scripts."""
+    """Send the browser to `url`: a 303 after a form, or an HX-Redirect for an htmx request."""
     if is_htmx(request):
         return Response(b"", status_code=200, headers={"HX-Redirect": url}, cookies=cookies)
     return Redirect(url, status_code=303, cookies=cookies)
