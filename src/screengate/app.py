@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from screengate import web
-from screengate.api import account, auth, devices, downloads, health, profiles, streams
+from screengate.api import account, auth, devices, downloads, events, health, profiles, streams
 from screengate.api.deps import client_ip, ports_of
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.config import Settings
@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             streams.router,
             downloads.router,
             downloads.titles,
+            events.events,
             health.Metrics,
             *web.routers(settings),
         ],

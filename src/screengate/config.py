@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # JSON titles [{id, name, maturity, year, genre, minutes}]; the demo catalogue if unset.
     catalogue_file: Path | None = None
 
+    # A sign-out waits up to this long to hear that connected devices were told (its receipt).
+    sign_out_receipt_wait_seconds: float = Field(default=1.0, ge=0, le=10)
+
     geoip_database: Path | None = None
     # Addresses of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -14,9 +14,10 @@ from screengate.domain.devices import Device
 from screengate.domain.downloads import Download
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
+from screengate.domain.notices import BusMessage, Notice
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import Credential, Principal, Session, SessionPolicy, SignOut
+from screengate.domain.sessions import Credential, Principal, Session, SessionPolicy
 from screengate.domain.streams import Stream, StreamPolicy
 
 
@@ -66,7 +67,14 @@ class SessionStore(Protocol):
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
     ) -> None:
-        """Record a contact without reading the session first (the request hot path)."""
+        """Record a contact without reading the session first (the request hot path).
+        A missing ip or location keeps the last known one; last_seen_at never goes back."""
+
+    async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
+        """The sign-out receipt: these signed-out devices were told live. The first time sticks."""
+
+    async def mark_confirmed(self, session_id: SessionId, at: datetime) -> bool:
+        """The sign-out receipt: the device came back and was refused. True the first time."""
 
 
 class CredentialStore(Protocol):
@@ -240,10 +248,55 @@ class SignInThrottle(Protocol):
 
 
 class EventBus(Protocol):
-    async def publish(self, sign_out: SignOut) -> None:
-        """Deliver to every subscriber on every instance; returns once this instance has it."""
+    async def publish(self, message: BusMessage) -> None:
+        """Deliver to every subscriber on every instance; returns once this instance has it.
+        Never raises for a bus that is down: this instance still has it, and says so in logs."""
 
-    def subscribe(self, handler: Callable[[SignOut], Awaitable[None]]) -> None: ...
+    def subscribe(self, handler: Callable[[BusMessage], Awaitable[None]]) -> None: ...
+
+    @property
+    def shared(self) -> bool:
+        """True when the bus reaches other instances (Redis), False for one process."""
+
+    @property
+    def connected(self) -> bool:
+        """False while messages from other instances may be missed."""
+
+
+class Presence(Protocol):
+    """Which signed-in devices hold an open event stream, on any instance."""
+
+    async def join(self, session_id: SessionId) -> None: ...
+
+    async def leave(self, session_id: SessionId) -> None: ...
+
+    async def connected(self, session_ids: Sequence[SessionId]) -> set[SessionId]: ...
+
+
+class NoticeHub(Protocol):
+    """This instance's open event streams, and the recent notices a reconnecting device missed."""
+
+    def listen(self, session_id: SessionId, last_event_id: str | None) -> Listener: ...
+
+    def expect(self, announcement_id: str) -> DeliveryWatch:
+        """Start collecting word (from any instance) of devices told of this announcement.
+        Call before publishing it: on one process the word comes back at once."""
+
+
+class DeliveryWatch(Protocol):
+    async def told(self, session_ids: Sequence[SessionId], within: float) -> set[SessionId]:
+        """Which of these devices were told, waiting up to `within` s for all of them."""
+
+
+class Listener(Protocol):
+    """One open event stream: the missed notices first, then each new one as it comes."""
+
+    def replay(self) -> list[Notice]: ...
+
+    async def next(self, within: float) -> Notice | None:
+        """The next notice, or None when `within` seconds pass without one."""
+
+    def close(self) -> None: ...
 
 
 class RevocationView(Protocol):
@@ -255,6 +308,9 @@ class RevocationView(Protocol):
         """Keep a principal read from the store, unless its session was revoked meanwhile."""
 
     def revoke(self, session_ids: Iterable[SessionId]) -> None: ...
+
+    def trust_cache(self, trusted: bool) -> None:
+        """Off while the bus may be missing messages: every check then reads the store."""
 
     def due_for_touch(self, session_id: SessionId, now: datetime) -> bool:
         """True when the store should hear of this contact (the first one in a while)."""
@@ -290,5 +346,9 @@ class Ports:
     catalogue: Catalogue
     streaming: StreamPolicy
     download_licence: timedelta
+    presence: Presence
+    hub: NoticeHub
+    # How long a sign-out waits to hear that connected devices were told (the receipt).
+    receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).
     leases: StreamLeases | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -10,19 +11,23 @@ from pathlib import Path
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from pydantic import BaseModel, Field, TypeAdapter
+from redis.asyncio import Redis
 
 from screengate.adapters.bus import InProcessBus
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
+from screengate.adapters.hub import LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import memory_unit_of_work_factory
+from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases, redis_client
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.throttle import LimitsSignInThrottle
 from screengate.config import Settings
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
+from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
-from screengate.ports import Clock, Geolocator, Ports, StreamLeases, UnitOfWorkFactory
+from screengate.ports import Clock, EventBus, Geolocator, Ports, Presence, UnitOfWorkFactory
 
 
 @cache
@@ -36,51 +41,101 @@ def common_passwords() -> frozenset[str]:
 @asynccontextmanager
 async def open_ports(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Ports]:
     """Build every adapter for these settings, and close what needs closing afterwards."""
-    async with _store(settings) as uow, _leases(settings) as leases:
+    async with _store(settings) as uow, _redis(settings) as redis:
         hasher = Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
         )
-        bus = InProcessBus()
-        # One process owns an embedded database, so the in-process bus reaches every
-        # instance there is. With a shared database and no shared bus, read the store.
-        revocations = LocalRevocationView(caching=settings.is_sqlite or settings.is_memory)
+        bus: EventBus
+        if redis is None:
+            bus = InProcessBus()
+            # One process owns an embedded database, so the in-process bus reaches every
+            # instance there is. With a shared database and no shared bus, read the store.
+            revocations = LocalRevocationView(caching=settings.is_sqlite or settings.is_memory)
+            presence: Presence = LocalPresence()
+        else:
+            redis_bus = RedisBus(redis)
+            bus = redis_bus
+            # Trusted only while subscribed; re-read now and then all the same.
+            revocations = LocalRevocationView(caching=False, max_age_seconds=CACHE_SECONDS)
+            redis_bus.on_state(revocations.trust_cache)
+            presence = RedisPresence(redis, instance_id=uuid.uuid4().hex)
+        hub = LocalNoticeHub(bus)
 
-        async def forget(sign_out: object) -> None:
-            revocations.revoke(getattr(sign_out, "session_ids", ()))
+        async def on_message(message: BusMessage) -> None:
+            # Refuse first, then tell: a told device is already refused here.
+            if isinstance(message, Announcement):
+                revocations.revoke(message.revoked)
+            await hub.on_message(message)
 
-        bus.subscribe(forget)
-        yield Ports(
-            uow=uow,
-            clock=clock or SystemClock(),
-            tokens=SecretTokenSource(),
-            hasher=hasher,
-            pin_hasher=hasher,
-            throttle=LimitsSignInThrottle(
-                _limits_storage(settings),
-                per_account=settings.sign_in_limit_per_account,
-                per_client=settings.sign_in_limit_per_client,
-            ),
-            bus=bus,
-            revocations=revocations,
-            namer=UserAgentNamer(),
-            geo=_geolocator(settings),
-            plans=settings.plan_catalogue(),
-            policy=SessionPolicy(
-                access_ttl=timedelta(seconds=settings.access_token_seconds),
-                idle_ttl=timedelta(days=settings.session_idle_days),
-                absolute_ttl=timedelta(days=settings.session_absolute_days),
-            ),
-            common_passwords=_common(),
-            catalogue=load_catalogue(settings.catalogue_file),
-            streaming=StreamPolicy(
-                heartbeat_interval=timedelta(seconds=settings.stream_heartbeat_seconds),
-                lease=timedelta(seconds=settings.stream_lease_seconds),
-            ),
-            download_licence=timedelta(days=settings.download_licence_days),
-            leases=leases,
-        )
+        bus.subscribe(on_message)
+        async with _running(bus, presence):
+            yield Ports(
+                uow=uow,
+                clock=clock or SystemClock(),
+                tokens=SecretTokenSource(),
+                hasher=hasher,
+                pin_hasher=hasher,
+                throttle=LimitsSignInThrottle(
+                    _limits_storage(settings),
+                    per_account=settings.sign_in_limit_per_account,
+                    per_client=settings.sign_in_limit_per_client,
+                ),
+                bus=bus,
+                revocations=revocations,
+                namer=UserAgentNamer(),
+                geo=_geolocator(settings),
+                plans=settings.plan_catalogue(),
+                policy=SessionPolicy(
+                    access_ttl=timedelta(seconds=settings.access_token_seconds),
+                    idle_ttl=timedelta(days=settings.session_idle_days),
+                    absolute_ttl=timedelta(days=settings.session_absolute_days),
+                ),
+                common_passwords=_common(),
+                catalogue=load_catalogue(settings.catalogue_file),
+                streaming=StreamPolicy(
+                    heartbeat_interval=timedelta(seconds=settings.stream_heartbeat_seconds),
+                    lease=timedelta(seconds=settings.stream_lease_seconds),
+                ),
+                download_licence=timedelta(days=settings.download_licence_days),
+                presence=presence,
+                hub=hub,
+                receipt_wait=settings.sign_out_receipt_wait_seconds,
+                leases=RedisStreamLeases(redis) if redis is not None else None,
+            )
+
+
+# With Redis, a cached credential is re-read from the store at least this often.
+CACHE_SECONDS = 5.0
+
+
+@asynccontextmanager
+async def _redis(settings: Settings) -> AsyncIterator[Redis | None]:
+    if not settings.redis_url:
+        yield None
+        return
+    client = redis_client(settings.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def _running(bus: EventBus, presence: Presence) -> AsyncIterator[None]:
+    """Start what runs in the background (the bus subscription, presence refresh)."""
+    if isinstance(bus, RedisBus):
+        await bus.start()
+    if isinstance(presence, RedisPresence):
+        presence.start()
+    try:
+        yield
+    finally:
+        if isinstance(presence, RedisPresence):
+            await presence.stop()
+        if isinstance(bus, RedisBus):
+            await bus.stop()
 
 
 def _common() -> Container[str]:
@@ -116,21 +171,6 @@ def load_catalogue(path: Path | None) -> Catalogue:
         return Catalogue(DEMO_TITLES)
     entries = TypeAdapter(list[_TitleFile]).validate_json(path.read_bytes())
     return Catalogue(Title(**entry.model_dump()) for entry in entries)
-
-
-@asynccontextmanager
-async def _leases(settings: Settings) -> AsyncIterator[StreamLeases | None]:
-    """With Redis, stream slots are leases there (one Lua script admits); else the store's."""
-    if not settings.redis_url:
-        yield None
-        return
-    from screengate.adapters.redis import RedisStreamLeases, redis_client
-
-    client = redis_client(settings.redis_url)
-    try:
-        yield RedisStreamLeases(client)
-    finally:
-        await client.aclose()
 
 
 def _limits_storage(settings: Settings) -> Storage:

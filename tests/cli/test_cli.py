@@ -341,10 +341,12 @@ def test_devices_sign_out_of_one_device_refuses_its_token_with_reason_operator()
     assert in_store(lambda ports: auth.authenticate(ports, other.access_token))
     assert hotel.device_id not in {d.device_id for d in devices_of()}
     assert len(devices_of()) == 7
-    last = security_log()[0]
-    assert (last.kind, last.device_id) == (EventKind.SIGNED_OUT, hotel.device_id)
-    assert last.detail["reason"] == "operator"
-    assert last.detail["by_device_name"] == "Customer support"
+    confirmed, signed_out = security_log()[:2]
+    # The hotel tablet came back after the sign-out and was refused: the receipt's last word.
+    assert (confirmed.kind, confirmed.device_id) == (EventKind.SIGN_OUT_CONFIRMED, hotel.device_id)
+    assert (signed_out.kind, signed_out.device_id) == (EventKind.SIGNED_OUT, hotel.device_id)
+    assert signed_out.detail["reason"] == "operator"
+    assert signed_out.detail["by_device_name"] == "Customer support"
 
 
 def test_devices_sign_out_all_signs_out_every_device_with_reason_operator() -> None:
@@ -359,8 +361,11 @@ def test_devices_sign_out_all_signs_out_every_device_with_reason_operator() -> N
     assert refusal(phone.access_token).reason == "operator"
     assert devices_of() == []
     new_events = security_log()[: len(security_log()) - log_before]
-    assert len(new_events) == 7
-    assert {e.detail["reason"] for e in new_events} == {"operator"}
+    signed_out = [e for e in new_events if e.kind is EventKind.SIGNED_OUT]
+    assert len(signed_out) == 7
+    assert {e.detail["reason"] for e in signed_out} == {"operator"}
+    # Ben's phone came back and was refused: its receipt is confirmed.
+    assert [e.kind for e in new_events if e not in signed_out] == [EventKind.SIGN_OUT_CONFIRMED]
 
 
 def test_devices_sign_out_leaves_other_accounts_alone() -> None:

@@ -10,12 +10,14 @@ import pytest
 
 from screengate.adapters.bus import InProcessBus
 from screengate.adapters.devices import UserAgentNamer
+from screengate.adapters.hub import LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue
 from screengate.domain.errors import TooManyAttempts
+from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.plans import PlanCatalogue
-from screengate.domain.sessions import SessionPolicy, SignOut
+from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
 from screengate.ports import Ports
 
@@ -84,11 +86,14 @@ class CountingThrottle:
 class RecordingBus(InProcessBus):
     def __init__(self) -> None:
         super().__init__()
-        self.published: list[SignOut] = []
+        self.published: list[BusMessage] = []
 
-    async def publish(self, sign_out: SignOut) -> None:
-        self.published.append(sign_out)
-        await super().publish(sign_out)
+    async def publish(self, message: BusMessage) -> None:
+        self.published.append(message)
+        await super().publish(message)
+
+    def announcements(self) -> list[Announcement]:
+        return [m for m in self.published if isinstance(m, Announcement)]
 
 
 class FixedPlaces:
@@ -104,6 +109,16 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def ports(clock: FrozenClock) -> Ports:
     hasher = PlainHasher()
+    bus = RecordingBus()
+    revocations = LocalRevocationView(caching=True)
+    hub = LocalNoticeHub(bus)
+
+    async def on_message(message: BusMessage) -> None:
+        if isinstance(message, Announcement):
+            revocations.revoke(message.revoked)
+        await hub.on_message(message)
+
+    bus.subscribe(on_message)
     return Ports(
         uow=memory_unit_of_work_factory(MemoryDatabase()),
         clock=clock,
@@ -111,8 +126,8 @@ def ports(clock: FrozenClock) -> Ports:
         hasher=hasher,
         pin_hasher=hasher,
         throttle=CountingThrottle(),
-        bus=RecordingBus(),
-        revocations=LocalRevocationView(caching=True),
+        bus=bus,
+        revocations=revocations,
         namer=UserAgentNamer(),
         geo=FixedPlaces(),
         plans=PlanCatalogue(),
@@ -121,4 +136,7 @@ def ports(clock: FrozenClock) -> Ports:
         catalogue=Catalogue(DEMO_TITLES),
         streaming=StreamPolicy(),
         download_licence=timedelta(days=7),
+        presence=LocalPresence(),
+        hub=hub,
+        receipt_wait=0.5,
     )

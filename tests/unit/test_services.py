@@ -126,7 +126,8 @@ async def test_refresh_rotates_and_a_replay_signs_the_device_out(ports: Ports) -
     assert replay.value.reason == "token_reuse"
     assert await _reason_refused(ports, newer) == ("token_reuse", "token_reuse")
     assert isinstance(ports.bus, RecordingBus)
-    assert ports.bus.published[-1].reason is SignOutReason.TOKEN_REUSE
+    signed_out = [n for a in ports.bus.announcements() for n in a.notices if n.kind == "signed_out"]
+    assert signed_out[-1].data["reason"] == SignOutReason.TOKEN_REUSE
 
 
 async def test_an_expired_access_token_asks_for_a_refresh(ports: Ports, clock: FrozenClock) -> None:

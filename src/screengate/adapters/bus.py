@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from screengate.domain.sessions import SignOut
+from screengate.domain.notices import BusMessage
 
-Handler = Callable[[SignOut], Awaitable[None]]
+Handler = Callable[[BusMessage], Awaitable[None]]
 
 
 class InProcessBus:
+    shared = False
+    connected = True
+
     def __init__(self) -> None:
         self._handlers: list[Handler] = []
 
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)
 
-    async def publish(self, sign_out: SignOut) -> None:
+    async def publish(self, message: BusMessage) -> None:
         for handler in self._handlers:
-            await handler(sign_out)
+            await handler(message)

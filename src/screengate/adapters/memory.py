@@ -40,6 +40,7 @@ class MemoryDatabase:
         self.state = MemoryState()
         # One writer at a time, as SQLite's BEGIN IMMEDIATE gives; that is also the account lock.
         self.lock = asyncio.Lock()
+        self.holder: asyncio.Task[object] | None = None
 
 
 class _Stores:
@@ -124,6 +125,19 @@ class MemorySessionStore(_Stores):
             session.last_seen_at = max(session.last_seen_at, at)
             session.ip = ip or session.ip
             session.location = location or session.location
+
+    async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
+        for session_id in session_ids:
+            session = self.state.sessions.get(session_id)
+            if session is not None and session.told_at is None:
+                session.told_at = at
+
+    async def mark_confirmed(self, session_id: SessionId, at: datetime) -> bool:
+        session = self.state.sessions.get(session_id)
+        if session is None or session.confirmed_at is not None:
+            return False
+        session.confirmed_at = at
+        return True
 
 
 class MemoryCredentialStore(_Stores):
@@ -243,7 +257,11 @@ class MemoryUnitOfWork:
         self._committed = False
 
     async def __aenter__(self) -> Self:
+        if self._database.holder is not None and self._database.holder is asyncio.current_task():
+            # On SQLite this would wait for its own write lock; fail at once instead.
+            raise RuntimeError("a unit of work was opened inside another one")
         await self._database.lock.acquire()
+        self._database.holder = asyncio.current_task()
         self._committed = False
         self._working = copy.deepcopy(self._database.state)
         self.accounts = MemoryAccountStore(self._working)
@@ -262,6 +280,7 @@ class MemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._database.holder = None
         self._database.lock.release()
 
     async def commit(self) -> None:

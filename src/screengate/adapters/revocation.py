@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -23,9 +24,19 @@ class LocalRevocationView:
     slower, never open.
     """
 
-    def __init__(self, *, caching: bool, touch_every: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(
+        self,
+        *,
+        caching: bool,
+        touch_every: timedelta = timedelta(seconds=60),
+        max_age_seconds: float | None = None,
+    ) -> None:
         self.caching = caching
         self._touch_every = touch_every
+        # Beside a shared bus, a cached principal is re-read now and then, which bounds what a
+        # message lost without a disconnect (a partitioned publisher) could leave stale.
+        self._max_age = max_age_seconds
+        self._cached_at: dict[str, float] = {}
         self._principals: dict[str, Principal] = {}
         self._tokens_of: dict[SessionId, set[str]] = {}
         # Sessions revoked lately: a store read racing a sign-out must not re-cache its session.
@@ -33,7 +44,20 @@ class LocalRevocationView:
         self._touched: dict[SessionId, datetime] = {}
 
     def get(self, token_hash: str) -> Principal | None:
-        return self._principals.get(token_hash) if self.caching else None
+        if not self.caching:
+            return None
+        principal = self._principals.get(token_hash)
+        stale = (
+            principal is not None
+            and self._max_age is not None
+            and time.monotonic() - self._cached_at.get(token_hash, 0.0) > self._max_age
+        )
+        return None if stale else principal
+
+    def trust_cache(self, trusted: bool) -> None:
+        """Whatever was cached may have missed a sign-out while untrusted: forget it all."""
+        self.clear()
+        self.caching = trusted
 
     def put(self, token_hash: str, principal: Principal) -> None:
         if not self.caching or principal.session_id in self._revoked:
@@ -41,6 +65,8 @@ class LocalRevocationView:
         if len(self._principals) >= MAX_CACHED_TOKENS:
             self._evict_oldest()
         self._principals[token_hash] = principal
+        if self._max_age is not None:
+            self._cached_at[token_hash] = time.monotonic()
         self._tokens_of.setdefault(principal.session_id, set()).add(token_hash)
 
     def revoke(self, session_ids: Iterable[SessionId]) -> None:
@@ -49,6 +75,7 @@ class LocalRevocationView:
             self._touched.pop(session_id, None)
             for token_hash in self._tokens_of.pop(session_id, ()):
                 self._principals.pop(token_hash, None)
+                self._cached_at.pop(token_hash, None)
         _trim(self._revoked, MAX_REMEMBERED_SESSIONS)
 
     def due_for_touch(self, session_id: SessionId, now: datetime) -> bool:
@@ -63,10 +90,12 @@ class LocalRevocationView:
         """Forget every cached principal: used when the bus may have missed messages."""
         self._principals.clear()
         self._tokens_of.clear()
+        self._cached_at.clear()
 
     def _evict_oldest(self) -> None:
         token_hash = next(iter(self._principals))
         principal = self._principals.pop(token_hash)
+        self._cached_at.pop(token_hash, None)
         tokens = self._tokens_of.get(principal.session_id)
         if tokens is not None:
             tokens.discard(token_hash)

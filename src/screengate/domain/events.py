@@ -22,6 +22,9 @@ class EventKind(StrEnum):
     PROFILE_CREATED = "profile_created"
     PROFILE_DELETED = "profile_deleted"
     SIGN_IN_UNLOCKED = "sign_in_unlocked"
+    # The sign-out receipt: the device was told live, or came back and was refused.
+    SIGN_OUT_TOLD = "sign_out_told"
+    SIGN_OUT_CONFIRMED = "sign_out_confirmed"
 
 
 @dataclass(frozen=True, slots=True)

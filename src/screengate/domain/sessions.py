@@ -45,6 +45,9 @@ class Session:
     location: str | None = None
     signed_out_at: datetime | None = None
     sign_out_reason: SignOutReason | None = None
+    # The sign-out receipt: told live on its event stream; refused when it came back.
+    told_at: datetime | None = None
+    confirmed_at: datetime | None = None
 
     @property
     def live(self) -> bool:

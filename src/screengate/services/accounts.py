@@ -111,7 +111,7 @@ async def change_password(
             )
         await uow.commit()
     if receipt is not None:
-        await announce(ports, receipt.sign_out)
+        receipt = await announce(ports, receipt)
     return receipt
 
 

@@ -23,11 +23,11 @@ from screengate.domain.sessions import (
     Session,
     SignOutReason,
     TokenPair,
-    end_sessions,
     hash_token,
 )
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import announce
+from screengate.services.sign_out import end_and_log
 
 # A locked account gets a long wait: only support (or a password change) lifts the lock.
 LOCKED_RETRY_AFTER_SECONDS = 3600
@@ -189,6 +189,7 @@ async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> To
     """Rotate: the old refresh token is spent; presenting it again signs the device out."""
     now = ports.clock.now()
     token_hash = hash_token(refresh_token)
+    receipt = None
     async with ports.uow() as uow:
         credential = await uow.credentials.get(token_hash)
         if credential is None or credential.kind is not CredentialKind.REFRESH:
@@ -197,38 +198,28 @@ async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> To
         session = await uow.sessions.get(credential.session_id)
         if session is None:
             raise InvalidToken()
-        if not session.live:
-            raise SignedOut(str(session.sign_out_reason), session.signed_out_at)
-        lapsed = session.has_lapsed(now, ports.policy) or credential.expires_at <= now
-        reused = not lapsed and not await uow.credentials.claim(token_hash, now)
-        if not lapsed and not reused:
-            session.last_seen_at = now
-            session.ip = ip or session.ip
-            session.location = ports.geo.locate(ip) or session.location
-            await uow.sessions.save(session)
-            pair = await _issue(uow, ports, session, now)
-            await uow.commit()
-            return pair
-        reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
-        sign_out = end_sessions(session.account_id, [session], reason, now)
-        await uow.sessions.save(session)
-        device = await uow.devices.get(session.account_id, session.device_id)
-        await uow.events.add(
-            SecurityEvent(
-                account_id=session.account_id,
-                kind=EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT,
-                at=now,
-                device_id=session.device_id,
-                device_name=device.name if device else None,
-                session_id=session.id,
-                ip=ip,
-                location=ports.geo.locate(ip),
-                detail={"reason": reason.value},
+        if session.live:
+            lapsed = session.has_lapsed(now, ports.policy) or credential.expires_at <= now
+            reused = not lapsed and not await uow.credentials.claim(token_hash, now)
+            if not lapsed and not reused:
+                session.last_seen_at = now
+                session.ip = ip or session.ip
+                session.location = ports.geo.locate(ip) or session.location
+                await uow.sessions.save(session)
+                pair = await _issue(uow, ports, session, now)
+                await uow.commit()
+                return pair
+            reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
+            kind = EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT
+            receipt = await end_and_log(
+                uow, ports, session.account_id, [session], reason, None, ip, kind=kind
             )
-        )
-        await uow.commit()
-    await announce(ports, sign_out)
-    raise SignedOut(reason.value, now)
+            await uow.commit()
+    if receipt is None:
+        await _confirm(ports, session, ip)
+        raise SignedOut(str(session.sign_out_reason), session.signed_out_at)
+    await announce(ports, receipt)
+    raise SignedOut(receipt.sign_out.reason.value, now)
 
 
 async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -> Principal:
@@ -257,6 +248,7 @@ async def _principal_from_store(ports: Ports, token_hash: str, now: datetime) ->
     if session is None:
         raise InvalidToken()
     if not session.live:
+        await _confirm(ports, session, None)
         raise SignedOut(str(session.sign_out_reason), session.signed_out_at)
     if credential.expires_at <= now:
         raise TokenExpired()
@@ -266,3 +258,27 @@ async def _principal_from_store(ports: Ports, token_hash: str, now: datetime) ->
         session_id=credential.session_id,
         expires_at=credential.expires_at,
     )
+
+
+async def _confirm(ports: Ports, session: Session, ip: str | None) -> None:
+    """The sign-out receipt's last word: the device came back and was refused."""
+    if session.confirmed_at is not None:
+        return
+    now = ports.clock.now()
+    async with ports.uow() as uow:
+        if await uow.sessions.mark_confirmed(session.id, now):
+            device = await uow.devices.get(session.account_id, session.device_id)
+            await uow.events.add(
+                SecurityEvent(
+                    account_id=session.account_id,
+                    kind=EventKind.SIGN_OUT_CONFIRMED,
+                    at=now,
+                    device_id=session.device_id,
+                    device_name=device.name if device else None,
+                    session_id=session.id,
+                    ip=ip,
+                    location=ports.geo.locate(ip),
+                    detail={"reason": str(session.sign_out_reason)},
+                )
+            )
+            await uow.commit()

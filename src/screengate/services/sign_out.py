@@ -6,14 +6,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from screengate.domain.accounts import normalise_email
-from screengate.domain.downloads import DownloadEndReason
+from screengate.domain.downloads import Download, DownloadEndReason
 from screengate.domain.errors import AccountNotFound, DeviceNotFound
 from screengate.domain.events import EventKind, SecurityEvent
-from screengate.domain.ids import AccountId, DeviceId, DownloadId, SessionId, StreamId
+from screengate.domain.ids import AccountId, DeviceId, SessionId
+from screengate.domain.notices import Announcement
 from screengate.domain.sessions import Principal, Session, SignOutReason, end_sessions
-from screengate.domain.streams import StreamEndReason
+from screengate.domain.streams import Stream, StreamEndReason
 from screengate.ports import Ports, UnitOfWork
-from screengate.services.announce import announce
+from screengate.services.announce import announce, sign_out_notices
 from screengate.services.views import SignedOutDevice, SignOutReceipt
 
 
@@ -27,8 +28,7 @@ async def sign_out(ports: Ports, principal: Principal, ip: str | None = None) ->
             uow, ports, principal.account_id, sessions, SignOutReason.SIGNED_OUT_HERE, principal, ip
         )
         await uow.commit()
-    await announce(ports, receipt.sign_out)
-    return receipt
+    return await announce(ports, receipt)
 
 
 async def sign_out_device(
@@ -50,8 +50,7 @@ async def sign_out_device(
             uow, ports, principal.account_id, targets, reason, principal, ip
         )
         await uow.commit()
-    await announce(ports, receipt.sign_out)
-    return receipt
+    return await announce(ports, receipt)
 
 
 async def sign_out_everywhere(
@@ -72,8 +71,7 @@ async def sign_out_everywhere(
             ip,
         )
         await uow.commit()
-    await announce(ports, receipt.sign_out)
-    return receipt
+    return await announce(ports, receipt)
 
 
 async def operator_sign_out(ports: Ports, email: str, device_id: DeviceId | None) -> SignOutReceipt:
@@ -91,8 +89,7 @@ async def operator_sign_out(ports: Ports, email: str, device_id: DeviceId | None
             uow, ports, account.id, targets, SignOutReason.OPERATOR, None, None
         )
         await uow.commit()
-    await announce(ports, receipt.sign_out)
-    return receipt
+    return await announce(ports, receipt)
 
 
 async def end_and_log(
@@ -103,14 +100,18 @@ async def end_and_log(
     reason: SignOutReason,
     by: Principal | None,
     ip: str | None,
+    kind: EventKind = EventKind.SIGNED_OUT,
 ) -> SignOutReceipt:
-    """End the sessions and log each one, inside the caller's transaction."""
+    """End the sessions, their streams and downloads, and log each device, inside the
+    caller's transaction; the receipt carries what to announce once it commits."""
     now = ports.clock.now()
     outcome = end_sessions(account_id, sessions, reason, now)
+    streams = await _end_streams(uow, outcome.session_ids, reason, now)
+    downloads = await _revoke_downloads(uow, outcome.session_ids, reason, now)
     outcome = replace(
         outcome,
-        stream_ids=tuple(await _end_streams(uow, outcome.session_ids, reason, now)),
-        download_ids=tuple(await _revoke_downloads(uow, outcome.session_ids, reason, now)),
+        stream_ids=tuple(s.id for s in streams),
+        download_ids=tuple(d.id for d in downloads),
     )
     devices = {d.id: d for d in await uow.devices.for_account(account_id)}
     by_name = devices[by.device_id].name if by and by.device_id in devices else None
@@ -121,11 +122,11 @@ async def end_and_log(
         await uow.sessions.save(session)
         device = devices.get(session.device_id)
         name = device.name if device else "Unknown device"
-        signed_out.append(SignedOutDevice(device_id=session.device_id, name=name, notified=False))
+        signed_out.append(SignedOutDevice(session.device_id, name, False, session.id))
         await uow.events.add(
             SecurityEvent(
                 account_id=account_id,
-                kind=EventKind.SIGNED_OUT,
+                kind=kind,
                 at=now,
                 device_id=session.device_id,
                 device_name=name,
@@ -135,32 +136,42 @@ async def end_and_log(
                 detail={
                     "reason": reason.value,
                     "by_device_id": by.device_id if by else None,
-                    "by_device_name": by_name if by else "Customer support",
+                    "by_device_name": by_name if by else _BY_NOBODY.get(reason),
                 },
             )
         )
-    return SignOutReceipt(sign_out=outcome, devices=signed_out)
+    announcement = Announcement(
+        id=ports.tokens.new_id(),
+        account_id=account_id,
+        revoked=outcome.session_ids,
+        notices=sign_out_notices(ports.tokens.new_id, outcome, streams, downloads),
+    )
+    return SignOutReceipt(sign_out=outcome, devices=signed_out, announcement=announcement)
+
+
+# Who did it, when no signed-in device did.
+_BY_NOBODY = {SignOutReason.OPERATOR: "Customer support"}
 
 
 async def _end_streams(
     uow: UnitOfWork, session_ids: tuple[SessionId, ...], reason: SignOutReason, now: datetime
-) -> list[StreamId]:
+) -> list[Stream]:
     """A signed-out device's stream stops with it, freeing its slot in the same transaction."""
     ended = []
     for stream in await uow.streams.open_for_sessions(session_ids) if session_ids else []:
         if stream.end(StreamEndReason.for_sign_out(reason), now):
             await uow.streams.save(stream)
-            ended.append(stream.id)
+            ended.append(stream)
     return ended
 
 
 async def _revoke_downloads(
     uow: UnitOfWork, session_ids: tuple[SessionId, ...], reason: SignOutReason, now: datetime
-) -> list[DownloadId]:
+) -> list[Download]:
     """Signing out deletes the device's downloads: their licences end with the session."""
     revoked = []
     for download in await uow.downloads.open_for_sessions(session_ids) if session_ids else []:
         if download.revoke(DownloadEndReason(reason.value), now):
             await uow.downloads.save(download)
-            revoked.append(download.id)
+            revoked.append(download)
     return revoked

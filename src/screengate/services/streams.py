@@ -20,6 +20,7 @@ from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Principal
 from screengate.domain.streams import Stream, StreamEndReason, streams_to_replace
 from screengate.ports import Ports, UnitOfWork
+from screengate.services.announce import streams_ended
 from screengate.services.profiles import pin_matches
 from screengate.services.views import StreamHolder
 
@@ -72,6 +73,7 @@ async def _admit_in_store(
             await uow.streams.save(replaced)
         await _record(uow, principal, stream, title, now)
         await uow.commit()
+    await streams_ended(ports, decision[0])
     return stream
 
 
@@ -84,6 +86,7 @@ async def _admit_by_lease(
         async with ports.uow() as uow:
             holders = await _holders(uow, list(grant.holders), now)
         raise TooManyStreams(plan.max_streams, [h.as_problem() for h in holders])
+    replaced_streams = []
     try:
         async with ports.uow() as uow:
             await uow.lock_account(principal.account_id)
@@ -92,12 +95,14 @@ async def _admit_by_lease(
                 replaced = await uow.streams.get(principal.account_id, stream_id)
                 if replaced is not None and replaced.end(StreamEndReason.REPLACED, now):
                     await uow.streams.save(replaced)
+                    replaced_streams.append(replaced)
             await _record(uow, principal, stream, title, now)
             await uow.commit()
     except BaseException:
         # Nothing recorded, so nothing may hold the slot.
         await ports.leases.release(principal.account_id, [stream.id])
         raise
+    await streams_ended(ports, replaced_streams)
     return stream
 
 
@@ -141,6 +146,8 @@ async def stop_stream(ports: Ports, principal: Principal, stream_id: StreamId) -
         await uow.commit()
     if ended and ports.leases is not None:
         await ports.leases.release(principal.account_id, [stream.id])
+    if ended:
+        await streams_ended(ports, [stream])
     return stream
 
 

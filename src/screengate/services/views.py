@@ -9,6 +9,7 @@ from screengate.domain.accounts import Account
 from screengate.domain.devices import DeviceType
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import DeviceId, ProfileId, SessionId, StreamId
+from screengate.domain.notices import Announcement
 from screengate.domain.plans import Plan
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import SignOut
@@ -48,13 +49,16 @@ class DeviceView:
 class SignedOutDevice:
     device_id: DeviceId
     name: str
+    # Told live on its open event stream before the call returned.
     notified: bool
+    session_id: SessionId
 
 
 @dataclass(frozen=True, slots=True)
 class SignOutReceipt:
     sign_out: SignOut
     devices: list[SignedOutDevice]
+    announcement: Announcement
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,6 +152,22 @@ class SqlSessionStore(SqlStore):
             )
         )
 
+    async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
+        if session_ids:
+            await self._connection.execute(
+                update(sessions)
+                .where(sessions.c.id.in_(list(session_ids)), sessions.c.told_at.is_(None))
+                .values(told_at=at)
+            )
+
+    async def mark_confirmed(self, session_id: SessionId, at: datetime) -> bool:
+        result = await self._connection.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id, sessions.c.confirmed_at.is_(None))
+            .values(confirmed_at=at)
+        )
+        return result.rowcount == 1
+
 
 class SqlCredentialStore(SqlStore):
     async def add(self, credential: Credential) -> None:
@@ -397,6 +413,8 @@ def _session(row: Row[Any]) -> Session:
         location=row.location,
         signed_out_at=row.signed_out_at,
         sign_out_reason=SignOutReason(reason) if reason else None,
+        told_at=row.told_at,
+        confirmed_at=row.confirmed_at,
     )
 
 

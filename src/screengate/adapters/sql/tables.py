@@ -134,6 +134,8 @@ sessions = Table(
     Column("location", String, nullable=True),
     Column("signed_out_at", UtcDateTime, nullable=True),
     Column("sign_out_reason", String, nullable=True),
+    Column("told_at", UtcDateTime, nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),
 )
 
 # Every sign-out path starts with "the live sessions of this account": keep only those indexed.

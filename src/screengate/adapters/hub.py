@@ -1,0 +1,164 @@
+"""This instance's open event streams: who is listening, what they missed, who was told."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+
+from screengate.domain.ids import SessionId
+from screengate.domain.notices import Announcement, BusMessage, Delivery, Notice, NoticeKind
+from screengate.ports import EventBus
+
+# A device that reconnects within this long learns what it missed (Last-Event-ID).
+REPLAY_SECONDS = 300.0
+REPLAY_PER_SESSION = 64
+MAX_REPLAY_SESSIONS = 100_000
+
+
+class QueueListener:
+    """One open event stream of one device."""
+
+    def __init__(self, hub: LocalNoticeHub, session_id: SessionId, missed: list[Notice]) -> None:
+        self.session_id = session_id
+        self._hub = hub
+        self._missed = missed
+        self._queue: asyncio.Queue[Notice] = asyncio.Queue()
+
+    def replay(self) -> list[Notice]:
+        return self._missed
+
+    async def next(self, within: float) -> Notice | None:
+        try:
+            return await asyncio.wait_for(self._queue.get(), within)
+        except TimeoutError:
+            return None
+
+    def put(self, notice: Notice) -> None:
+        self._queue.put_nowait(notice)
+
+    def close(self) -> None:
+        self._hub.drop(self)
+
+
+class LocalNoticeHub:
+    """Routes each notice from the bus to the device's open streams on this instance, keeps a
+    short replay window, and tells the bus when a signed-out device was told live."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self._listeners: dict[SessionId, set[QueueListener]] = defaultdict(set)
+        self._recent: dict[SessionId, deque[tuple[float, Notice]]] = {}
+        self._watches: dict[str, Watch] = {}
+
+    def listen(self, session_id: SessionId, last_event_id: str | None) -> QueueListener:
+        listener = QueueListener(self, session_id, self._missed(session_id, last_event_id))
+        self._listeners[session_id].add(listener)
+        return listener
+
+    def drop(self, listener: QueueListener) -> None:
+        listeners = self._listeners.get(listener.session_id)
+        if listeners is not None:
+            listeners.discard(listener)
+            if not listeners:
+                del self._listeners[listener.session_id]
+
+    def listening(self) -> int:
+        return sum(len(listeners) for listeners in self._listeners.values())
+
+    async def on_message(self, message: BusMessage) -> None:
+        if isinstance(message, Delivery):
+            self._heard(message)
+            return
+        told = self._route(message)
+        if told:
+            await self._bus.publish(
+                Delivery(
+                    announcement_id=message.id,
+                    session_ids=tuple(told),
+                    at=max(n.at for n in message.notices),
+                )
+            )
+
+    def expect(self, announcement_id: str) -> Watch:
+        watch = Watch(lambda: self._watches.pop(announcement_id, None))
+        self._watches[announcement_id] = watch
+        return watch
+
+    def _route(self, announcement: Announcement) -> list[SessionId]:
+        told: list[SessionId] = []
+        now = time.monotonic()
+        for notice in announcement.notices:
+            self._remember(notice, now)
+            for listener in list(self._listeners.get(notice.session_id, ())):
+                listener.put(notice)
+                if notice.kind is NoticeKind.SIGNED_OUT and notice.session_id not in told:
+                    told.append(notice.session_id)
+        return told
+
+    def _heard(self, delivery: Delivery) -> None:
+        watch = self._watches.get(delivery.announcement_id)
+        if watch is not None:
+            watch.heard(delivery.session_ids)
+
+    def _remember(self, notice: Notice, now: float) -> None:
+        recent = self._recent.get(notice.session_id)
+        if recent is None:
+            if len(self._recent) >= MAX_REPLAY_SESSIONS:
+                del self._recent[next(iter(self._recent))]
+            recent = self._recent[notice.session_id] = deque(maxlen=REPLAY_PER_SESSION)
+        recent.append((now, notice))
+
+    def _missed(self, session_id: SessionId, last_event_id: str | None) -> list[Notice]:
+        """After Last-Event-ID: what came since; with none, nothing (a fresh stream)."""
+        if last_event_id is None:
+            return []
+        horizon = time.monotonic() - REPLAY_SECONDS
+        recent = [n for at, n in self._recent.get(session_id, ()) if at >= horizon]
+        ids = [n.id for n in recent]
+        return recent[ids.index(last_event_id) + 1 :] if last_event_id in ids else recent
+
+
+class Watch:
+    """Collects which devices were told of one announcement, from any instance."""
+
+    def __init__(self, done: Callable[[], object]) -> None:
+        self._told: set[SessionId] = set()
+        self._changed = asyncio.Event()
+        self._done = done
+
+    def heard(self, session_ids: Sequence[SessionId]) -> None:
+        self._told.update(session_ids)
+        self._changed.set()
+
+    async def told(self, session_ids: Sequence[SessionId], within: float) -> set[SessionId]:
+        wanted = set(session_ids)
+        try:
+            async with asyncio.timeout(within):
+                while not wanted <= self._told:
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._done()
+        return self._told & wanted
+
+
+class LocalPresence:
+    """Presence for one process: the embedded deployment."""
+
+    def __init__(self) -> None:
+        self._count: dict[SessionId, int] = defaultdict(int)
+
+    async def join(self, session_id: SessionId) -> None:
+        self._count[session_id] += 1
+
+    async def leave(self, session_id: SessionId) -> None:
+        self._count[session_id] -= 1
+        if self._count[session_id] <= 0:
+            del self._count[session_id]
+
+    async def connected(self, session_ids: Sequence[SessionId]) -> set[SessionId]:
+        return {s for s in session_ids if s in self._count}
