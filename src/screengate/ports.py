@@ -309,6 +309,10 @@ class RevocationView(Protocol):
 
     def revoke(self, session_ids: Iterable[SessionId]) -> None: ...
 
+    @property
+    def caching(self) -> bool:
+        """Whether checks may be answered from this instance's cache right now."""
+
     def trust_cache(self, trusted: bool) -> None:
         """Off while the bus may be missing messages: every check then reads the store."""
 

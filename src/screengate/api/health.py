@@ -38,7 +38,19 @@ async def readyz(ports: Ports) -> Response[dict[str, str]]:
     except Exception:  # any failure of the store means not ready; say so, don't crash
         unavailable = problem(503, "store_unavailable", "The store cannot be reached")
         return cast("Response[dict[str, str]]", unavailable)
-    return Response({"status": "ready", "store": "ok", "bus": type(ports.bus).__name__})
+    bus_up = ports.bus.connected
+    return Response(
+        {
+            # Degraded still serves, safely: every credential check then reads the store.
+            "status": "ready" if bus_up else "degraded",
+            "store": "ok",
+            "bus": ("redis" if ports.bus.shared else "in-process")
+            + ("" if bus_up else " (disconnected)"),
+            "revocation_checks": "cache kept current by the bus"
+            if ports.revocations.caching
+            else "store on every request",
+        }
+    )
 
 
 _PROBE = AccountId("00000000-0000-0000-0000-000000000000")
