@@ -70,6 +70,9 @@ class SessionStore(Protocol):
         """Record a contact without reading the session first (the request hot path).
         A missing ip or location keeps the last known one; last_seen_at never goes back."""
 
+    async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
+        """Sessions signed out at or after `since`, most recently signed out first."""
+
     async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
         """The sign-out receipt: these signed-out devices were told live. The first time sticks."""
 

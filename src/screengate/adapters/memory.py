@@ -126,6 +126,16 @@ class MemorySessionStore(_Stores):
             session.ip = ip or session.ip
             session.location = location or session.location
 
+    async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
+        ended = [
+            replace(s)
+            for s in self.state.sessions.values()
+            if s.account_id == account_id
+            and s.signed_out_at is not None
+            and s.signed_out_at >= since
+        ]
+        return sorted(ended, key=lambda s: s.signed_out_at or since, reverse=True)
+
     async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
         for session_id in session_ids:
             session = self.state.sessions.get(session_id)

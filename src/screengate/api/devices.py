@@ -15,14 +15,21 @@ from screengate.domain.ids import DeviceId
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services import sign_out
-from screengate.services.devices import list_devices
+from screengate.services.devices import list_devices, signed_out_devices
 
 DevicePath = Annotated[str, Parameter(max_length=64)]
 
 
 @get("/", responses=problems(*AUTHED))
-async def devices(ports: Ports, device: Principal) -> list[DeviceOut]:
-    return [DeviceOut.of(view) for view in await list_devices(ports, device)]
+async def devices(
+    ports: Ports, device: Principal, include_signed_out: bool = False
+) -> list[DeviceOut]:
+    """Signed-in devices, current first then most recently seen; with `include_signed_out`,
+    then the devices signed out in the last 30 days with their sign-out receipts."""
+    listed = [DeviceOut.of(view) for view in await list_devices(ports, device)]
+    if include_signed_out:
+        listed += [DeviceOut.ended(view) for view in await signed_out_devices(ports, device)]
+    return listed
 
 
 @post("/sign-out-all", status_code=200, responses=problems(*AUTHED))

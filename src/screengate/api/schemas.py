@@ -11,8 +11,15 @@ from msgspec import Meta, Struct
 from screengate.domain.devices import DeviceType
 from screengate.domain.events import SecurityEvent
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import TokenPair
-from screengate.services.views import AccountView, ActivityPage, DeviceView, SignOutReceipt
+from screengate.domain.sessions import ReceiptStatus, TokenPair
+from screengate.services.views import (
+    AccountView,
+    ActivityPage,
+    DeviceView,
+    SignedOutDevice,
+    SignedOutView,
+    SignOutReceipt,
+)
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, examples=["ana@example.com"])]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
@@ -218,6 +225,31 @@ class DeviceOut(Struct):
     last_activity: ActivityOut | None
     streaming: bool
     downloads: int
+    # Only with ?include_signed_out=true, for devices signed out in the last 30 days.
+    signed_out: SignOutInfo | None = None
+
+    @classmethod
+    def ended(cls, view: SignedOutView) -> DeviceOut:
+        return cls(
+            device_id=view.device_id,
+            session_id=view.session_id,
+            name=view.name,
+            type=view.type,
+            current=False,
+            signed_in_at=view.signed_in_at,
+            last_seen_at=view.signed_out_at,
+            location=None,
+            last_activity=None,
+            streaming=False,
+            downloads=0,
+            signed_out=SignOutInfo(
+                at=view.signed_out_at,
+                reason=view.reason,
+                receipt=view.receipt.value,
+                told_at=view.told_at,
+                confirmed_at=view.confirmed_at,
+            ),
+        )
 
     @classmethod
     def of(cls, view: DeviceView) -> DeviceOut:
@@ -241,18 +273,29 @@ class DeviceOut(Struct):
         )
 
 
-class SignedOutDevices(Struct):
-    signed_out: list[str]
-
-    @classmethod
-    def of(cls, receipt: SignOutReceipt) -> SignedOutDevices:
-        return cls([d.device_id for d in receipt.devices])
-
-
 class SignedOutEntry(Struct):
     device_id: str
     name: str
+    # Told live on its event stream before this answer; otherwise it is told at its next
+    # contact (`receipt`: "told" or "pending").
     notified: bool
+    receipt: str
+
+    @classmethod
+    def of(cls, device: SignedOutDevice) -> SignedOutEntry:
+        status = ReceiptStatus.TOLD if device.notified else ReceiptStatus.PENDING
+        return cls(device.device_id, device.name, device.notified, status.value)
+
+
+class SignedOutDevices(Struct):
+    signed_out: list[str]
+    receipts: list[SignedOutEntry]
+
+    @classmethod
+    def of(cls, receipt: SignOutReceipt) -> SignedOutDevices:
+        return cls(
+            [d.device_id for d in receipt.devices], [SignedOutEntry.of(d) for d in receipt.devices]
+        )
 
 
 class SignedOutEverywhere(Struct):
@@ -260,7 +303,16 @@ class SignedOutEverywhere(Struct):
 
     @classmethod
     def of(cls, receipt: SignOutReceipt) -> SignedOutEverywhere:
-        return cls([SignedOutEntry(d.device_id, d.name, d.notified) for d in receipt.devices])
+        return cls([SignedOutEntry.of(d) for d in receipt.devices])
+
+
+class SignOutInfo(Struct):
+    at: datetime
+    reason: str
+    # told: told live; confirmed: came back and was refused; pending: not heard from yet.
+    receipt: str
+    told_at: datetime | None
+    confirmed_at: datetime | None
 
 
 class EventOut(Struct):

@@ -21,6 +21,17 @@ class SignOutReason(StrEnum):
     OPERATOR = "operator"
 
 
+class ReceiptStatus(StrEnum):
+    """A sign-out's receipt, per device."""
+
+    # Told live on its open event stream.
+    TOLD = "told"
+    # Came back afterwards and was refused.
+    CONFIRMED = "confirmed"
+    # Not heard from since: it will be refused at its next contact.
+    PENDING = "pending"
+
+
 @dataclass(frozen=True, slots=True)
 class SessionPolicy:
     access_ttl: timedelta = timedelta(minutes=15)
@@ -52,6 +63,17 @@ class Session:
     @property
     def live(self) -> bool:
         return self.signed_out_at is None
+
+    @property
+    def receipt(self) -> ReceiptStatus | None:
+        """How far the word of its sign-out got: None while the session is live."""
+        if self.live:
+            return None
+        if self.confirmed_at is not None:
+            return ReceiptStatus.CONFIRMED
+        if self.told_at is not None:
+            return ReceiptStatus.TOLD
+        return ReceiptStatus.PENDING
 
     def has_lapsed(self, now: datetime, policy: SessionPolicy) -> bool:
         return (

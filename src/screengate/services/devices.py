@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from screengate.domain.accounts import normalise_email
 from screengate.domain.devices import Device
@@ -13,7 +13,7 @@ from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
 from screengate.domain.sessions import Principal, Session, SessionPolicy
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.streams import live_streams
-from screengate.services.views import DeviceView, LastActivity
+from screengate.services.views import DeviceView, LastActivity, SignedOutView
 
 
 async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
@@ -33,6 +33,36 @@ async def list_devices_for_operator(ports: Ports, email: str) -> list[DeviceView
             raise AccountNotFound(email=email)
         found = await _read(ports, uow, account.id, now)
     return _shape(found, None, now, ports.policy)
+
+
+async def signed_out_devices(
+    ports: Ports, principal: Principal, *, within: timedelta = timedelta(days=30)
+) -> list[SignedOutView]:
+    """Devices signed out lately, most recent first, each with its sign-out receipt."""
+    now = ports.clock.now()
+    async with ports.uow() as uow:
+        ended = await uow.sessions.signed_out_since(principal.account_id, now - within)
+        devices = {d.id: d for d in await uow.devices.for_account(principal.account_id)}
+    views = []
+    for session in ended:
+        device = devices.get(session.device_id)
+        if device is None or session.signed_out_at is None or session.receipt is None:
+            continue
+        views.append(
+            SignedOutView(
+                device_id=device.id,
+                session_id=session.id,
+                name=device.name,
+                type=device.type,
+                signed_in_at=session.created_at,
+                signed_out_at=session.signed_out_at,
+                reason=str(session.sign_out_reason),
+                receipt=session.receipt,
+                told_at=session.told_at,
+                confirmed_at=session.confirmed_at,
+            )
+        )
+    return views
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from screengate.domain.ids import DeviceId, ProfileId, SessionId, StreamId
 from screengate.domain.notices import Announcement
 from screengate.domain.plans import Plan
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import SignOut
+from screengate.domain.sessions import ReceiptStatus, SignOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,22 @@ class DeviceView:
     last_activity: LastActivity | None
     streaming: bool
     downloads: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignedOutView:
+    """A device signed out lately, and how far the word of it got."""
+
+    device_id: DeviceId
+    session_id: SessionId
+    name: str
+    type: DeviceType
+    signed_in_at: datetime
+    signed_out_at: datetime
+    reason: str
+    receipt: ReceiptStatus
+    told_at: datetime | None
+    confirmed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,6 +152,14 @@ class SqlSessionStore(SqlStore):
             )
         )
 
+    async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
+        query = (
+            select(sessions)
+            .where(sessions.c.account_id == account_id, sessions.c.signed_out_at >= since)
+            .order_by(sessions.c.signed_out_at.desc(), sessions.c.id)
+        )
+        return [_session(row) for row in await self._connection.execute(query)]
+
     async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
         if session_ids:
             await self._connection.execute(
