@@ -62,13 +62,19 @@ class SessionStore(Protocol):
     async def live_for_account(self, account_id: AccountId) -> list[Session]:
         """Sessions not signed out, most recently seen first."""
 
-    async def save(self, session: Session) -> None: ...
+    async def save(self, session: Session) -> None:
+        """Everything but the receipt (told_at, confirmed_at), which only mark_* write."""
 
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
     ) -> None:
         """Record a contact without reading the session first (the request hot path).
         A missing ip or location keeps the last known one; last_seen_at never goes back."""
+
+    async def signed_out_after(
+        self, since: datetime, limit: int
+    ) -> list[tuple[SessionId, datetime]]:
+        """Any account's sessions signed out after `since`, oldest first: (id, when)."""
 
     async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
         """Sessions signed out at or after `since`, most recently signed out first."""
@@ -338,6 +344,8 @@ class Ports:
     """Everything a use case may reach, wired once by create_app()."""
 
     uow: UnitOfWorkFactory
+    # For work that only reads: on SQLite it reads a snapshot without taking the write lock.
+    reader: UnitOfWorkFactory
     clock: Clock
     tokens: TokenSource
     hasher: PasswordHasher

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.throttle import LimitsSignInThrottle
+from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
 from screengate.domain.notices import Announcement, BusMessage
@@ -41,7 +43,7 @@ def common_passwords() -> frozenset[str]:
 @asynccontextmanager
 async def open_ports(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Ports]:
     """Build every adapter for these settings, and close what needs closing afterwards."""
-    async with _store(settings) as uow, _redis(settings) as redis:
+    async with _store(settings) as (uow, reader), _redis(settings) as redis:
         hasher = Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
@@ -70,9 +72,15 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             await hub.on_message(message)
 
         bus.subscribe(on_message)
-        async with _running(bus, presence):
+        watcher = (
+            asyncio.create_task(watch_sign_outs(reader, revocations, clock or SystemClock()))
+            if settings.is_sqlite
+            else None
+        )
+        async with _running(bus, presence, watcher):
             yield Ports(
                 uow=uow,
+                reader=reader,
                 clock=clock or SystemClock(),
                 tokens=SecretTokenSource(),
                 hasher=hasher,
@@ -123,8 +131,11 @@ async def _redis(settings: Settings) -> AsyncIterator[Redis | None]:
 
 
 @asynccontextmanager
-async def _running(bus: EventBus, presence: Presence) -> AsyncIterator[None]:
-    """Start what runs in the background (the bus subscription, presence refresh)."""
+async def _running(
+    bus: EventBus, presence: Presence, watcher: asyncio.Task[None] | None
+) -> AsyncIterator[None]:
+    """Start what runs in the background (the bus subscription, presence refresh), and
+    stop it all, with the sign-out watcher, at the end."""
     if isinstance(bus, RedisBus):
         await bus.start()
     if isinstance(presence, RedisPresence):
@@ -132,6 +143,9 @@ async def _running(bus: EventBus, presence: Presence) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
         if isinstance(presence, RedisPresence):
             await presence.stop()
         if isinstance(bus, RedisBus):
@@ -143,15 +157,19 @@ def _common() -> Container[str]:
 
 
 @asynccontextmanager
-async def _store(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
+async def _store(
+    settings: Settings,
+) -> AsyncIterator[tuple[UnitOfWorkFactory, UnitOfWorkFactory]]:
+    """(for writers, for readers) on one store."""
     if settings.is_memory:
-        yield memory_unit_of_work_factory()
+        memory = memory_unit_of_work_factory()
+        yield memory, memory
         return
     from screengate.adapters.sql.uow import create_engine_for, sql_unit_of_work_factory
 
     engine = create_engine_for(settings.database_url)
     try:
-        yield sql_unit_of_work_factory(engine)
+        yield sql_unit_of_work_factory(engine), sql_unit_of_work_factory(engine, read_only=True)
     finally:
         await engine.dispose()
 

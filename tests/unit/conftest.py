@@ -119,8 +119,10 @@ def ports(clock: FrozenClock) -> Ports:
         await hub.on_message(message)
 
     bus.subscribe(on_message)
+    store = memory_unit_of_work_factory(MemoryDatabase())
     return Ports(
-        uow=memory_unit_of_work_factory(MemoryDatabase()),
+        uow=store,
+        reader=store,
         clock=clock,
         tokens=CountingTokens(),
         hasher=hasher,

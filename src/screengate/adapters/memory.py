@@ -115,7 +115,10 @@ class MemorySessionStore(_Stores):
         return sorted(live, key=lambda s: s.last_seen_at, reverse=True)
 
     async def save(self, session: Session) -> None:
-        self.state.sessions[session.id] = replace(session)
+        # The receipt is written only by mark_told / mark_confirmed, as on SQL.
+        stored = self.state.sessions.get(session.id)
+        told, confirmed = (stored.told_at, stored.confirmed_at) if stored else (None, None)
+        self.state.sessions[session.id] = replace(session, told_at=told, confirmed_at=confirmed)
 
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
@@ -125,6 +128,16 @@ class MemorySessionStore(_Stores):
             session.last_seen_at = max(session.last_seen_at, at)
             session.ip = ip or session.ip
             session.location = location or session.location
+
+    async def signed_out_after(
+        self, since: datetime, limit: int
+    ) -> list[tuple[SessionId, datetime]]:
+        ended = sorted(
+            (s.signed_out_at, s.id)
+            for s in self.state.sessions.values()
+            if s.signed_out_at is not None and s.signed_out_at > since
+        )
+        return [(session_id, at) for at, session_id in ended[:limit]]
 
     async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
         ended = [

@@ -33,7 +33,7 @@ _NOT_READY = {
 @get("/readyz", tags=["operations"], responses=_NOT_READY)
 async def readyz(ports: Ports) -> Response[dict[str, str]]:
     try:
-        async with ports.uow() as uow:
+        async with ports.reader() as uow:
             await uow.accounts.get(_PROBE)
     except Exception:  # any failure of the store means not ready; say so, don't crash
         unavailable = problem(503, "store_unavailable", "The store cannot be reached")

@@ -20,7 +20,7 @@ async def sign_up(
     email = normalise_email(email)
     ports.plans[plan]
     check_new_password(password, email=email, common=ports.common_passwords)
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         if await uow.accounts.by_email(email) is not None:
             raise EmailTaken(field="email")
     password_hash = await ports.hasher.hash(password)
@@ -58,7 +58,7 @@ async def sign_up(
 
 
 async def get_account(ports: Ports, principal: Principal) -> AccountView:
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         account = await _account(uow, principal.account_id)
         profiles = await uow.profiles.for_account(account.id)
     return AccountView(account=account, plan=ports.plans[account.plan], profiles=profiles)
@@ -74,7 +74,7 @@ async def change_password(
     ip: str | None = None,
 ) -> SignOutReceipt | None:
     """The other half of taking an account back: every other device must sign in again."""
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         account = await _account(uow, principal.account_id)
     if not await ports.hasher.verify(account.password_hash, current_password):
         raise WrongPassword(field="current_password")

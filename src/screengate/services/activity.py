@@ -13,7 +13,7 @@ async def security_activity(
     ports: Ports, principal: Principal, *, cursor: int | None = None, limit: int = 20
 ) -> ActivityPage:
     limit = max(1, min(limit, MAX_PAGE))
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         # One more than asked tells whether another page follows.
         events = await uow.events.page(principal.account_id, before_id=cursor, limit=limit + 1)
     more = len(events) > limit

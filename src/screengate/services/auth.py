@@ -50,7 +50,7 @@ async def sign_in(
         await ports.hasher.verify_dummy(password)
         raise InvalidCredentials() from None
     await ports.throttle.check(email, ip)
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         account = await uow.accounts.by_email(email)
     if account is None:
         await ports.hasher.verify_dummy(password)
@@ -240,7 +240,7 @@ async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -
 
 
 async def _principal_from_store(ports: Ports, token_hash: str, now: datetime) -> Principal:
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         credential = await uow.credentials.get(token_hash)
         if credential is None or credential.kind is not CredentialKind.ACCESS:
             raise InvalidToken()

@@ -19,7 +19,7 @@ from screengate.services.views import DeviceView, LastActivity, SignedOutView
 async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
     """Most recently seen first. A device whose session lapsed is no longer signed in."""
     now = ports.clock.now()
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         found = await _read(ports, uow, principal.account_id, now)
     return _shape(found, principal.session_id, now, ports.policy)
 
@@ -27,7 +27,7 @@ async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
 async def list_devices_for_operator(ports: Ports, email: str) -> list[DeviceView]:
     """The support desk's view of an account's devices: the same list, no device is current."""
     now = ports.clock.now()
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         account = await uow.accounts.by_email(normalise_email(email))
         if account is None:
             raise AccountNotFound(email=email)
@@ -40,7 +40,7 @@ async def signed_out_devices(
 ) -> list[SignedOutView]:
     """Devices signed out lately, most recent first, each with its sign-out receipt."""
     now = ports.clock.now()
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         ended = await uow.sessions.signed_out_since(principal.account_id, now - within)
         devices = {d.id: d for d in await uow.devices.for_account(principal.account_id)}
     views = []

@@ -71,7 +71,7 @@ async def start_download(
 async def list_downloads(ports: Ports, principal: Principal) -> list[Download]:
     """This device's downloads that can still be played."""
     now = ports.clock.now()
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         live = await uow.downloads.live_for_account(principal.account_id, now)
     return [d for d in live if d.device_id == principal.device_id]
 

@@ -13,7 +13,7 @@ async def open_events(ports: Ports, principal: Principal, last_event_id: str | N
     listener = ports.hub.listen(principal.session_id, last_event_id)
     await ports.presence.join(principal.session_id)
     try:
-        async with ports.uow() as uow:
+        async with ports.reader() as uow:
             session = await uow.sessions.get(principal.session_id)
         if session is None:
             raise InvalidToken()

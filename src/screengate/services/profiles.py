@@ -30,7 +30,7 @@ class ProfileChanges:
 
 
 async def list_profiles(ports: Ports, principal: Principal) -> list[Profile]:
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         return await uow.profiles.for_account(principal.account_id)
 
 

@@ -83,7 +83,7 @@ async def _admit_by_lease(
     assert ports.leases is not None
     grant = await ports.leases.acquire(stream, limit=plan.max_streams, now=now)
     if not grant.admitted:
-        async with ports.uow() as uow:
+        async with ports.reader() as uow:
             holders = await _holders(uow, list(grant.holders), now)
         raise TooManyStreams(plan.max_streams, [h.as_problem() for h in holders])
     replaced_streams = []
@@ -120,7 +120,7 @@ async def heartbeat(ports: Ports, principal: Principal, stream_id: StreamId) -> 
             if await uow.streams.renew(principal.session_id, stream_id, expires_at, now):
                 await uow.commit()
                 return expires_at
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         stream = await uow.streams.get(principal.account_id, stream_id)
     if stream is None or stream.session_id != principal.session_id:
         raise StreamNotFound(stream_id=stream_id)
@@ -154,7 +154,7 @@ async def stop_stream(ports: Ports, principal: Principal, stream_id: StreamId) -
 async def profile_and_plan(
     ports: Ports, principal: Principal, profile_id: ProfileId
 ) -> tuple[Profile, Plan]:
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         account = await uow.accounts.get(principal.account_id)
         profiles = await uow.profiles.for_account(principal.account_id)
     profile = next((p for p in profiles if p.id == profile_id), None)
@@ -186,7 +186,7 @@ async def _record(
 async def active_streams(ports: Ports, principal: Principal) -> list[StreamHolder]:
     """Who holds the account's screens right now, oldest first."""
     now = ports.clock.now()
-    async with ports.uow() as uow:
+    async with ports.reader() as uow:
         return await _holders(uow, await live_streams(ports, uow, principal.account_id, now), now)
 
 

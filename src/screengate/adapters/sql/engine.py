@@ -70,7 +70,13 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+READ_ONLY = "screengate_read_only"
+
+
 def _begin_immediate(connection: Connection) -> None:
-    # Every unit of work is a writer from its first statement, so two never read the same
-    # state and then both write (SQLite would fail the second with "database is locked").
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Every unit of work that may write is a writer from its first statement, so two never
+    # read the same state and then both write (SQLite would fail the second with "database
+    # is locked"). One that only reads begins deferred: under WAL it reads a snapshot and
+    # neither waits for the writer nor holds it up.
+    read_only = connection.info.get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

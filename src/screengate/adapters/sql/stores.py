@@ -152,6 +152,19 @@ class SqlSessionStore(SqlStore):
             )
         )
 
+    async def signed_out_after(
+        self, since: datetime, limit: int
+    ) -> list[tuple[SessionId, datetime]]:
+        query = (
+            select(sessions.c.id, sessions.c.signed_out_at)
+            .where(sessions.c.signed_out_at > since)
+            .order_by(sessions.c.signed_out_at)
+            .limit(limit)
+        )
+        return [
+            (SessionId(row.id), row.signed_out_at) for row in await self._connection.execute(query)
+        ]
+
     async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
         query = (
             select(sessions)

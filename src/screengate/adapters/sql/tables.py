@@ -146,6 +146,14 @@ Index(
     sqlite_where=sessions.c.signed_out_at.is_(None),
 )
 
+# Recent sign-outs, for the instance that must learn of those other processes committed.
+Index(
+    "ix_sessions_signed_out_at",
+    sessions.c.signed_out_at,
+    postgresql_where=sessions.c.signed_out_at.is_not(None),
+    sqlite_where=sessions.c.signed_out_at.is_not(None),
+)
+
 credentials = Table(
     "credentials",
     metadata,

@@ -9,7 +9,7 @@ from typing import Self
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from screengate.adapters.sql.engine import create_engine_for
+from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
 from screengate.adapters.sql.stores import (
     SqlAccountStore,
     SqlCredentialStore,
@@ -48,12 +48,15 @@ class SqlUnitOfWork:
     streams: StreamStore
     downloads: DownloadStore
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
         connection = await self._engine.connect()
+        # The pooled connection keeps its info between checkouts: set it every time.
+        connection.info[READ_ONLY] = self._read_only
         try:
             # On SQLite this is BEGIN IMMEDIATE (see engine.py): the write lock, taken now.
             await connection.begin()
@@ -100,10 +103,13 @@ class SqlUnitOfWork:
         return self._connection
 
 
-def sql_unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
-    """What Ports.uow wants: a fresh unit of work per call, all on one engine (and its pool)."""
+def sql_unit_of_work_factory(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> Callable[[], SqlUnitOfWork]:
+    """What Ports.uow (or, read_only, Ports.reader) wants: a fresh unit of work per call,
+    all on one engine (and its pool)."""
 
     def new_unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine)
+        return SqlUnitOfWork(engine, read_only=read_only)
 
     return new_unit_of_work
