@@ -71,7 +71,7 @@ def test_signing_out_one_device_remotely_refuses_only_that_device(client: httpx.
     answer = client.post(f"/v1/devices/{hotel_tv.device_id}/sign-out", headers=phone.auth)
 
     assert answer.status_code == 200
-    assert answer.json() == {"signed_out": [hotel_tv.device_id]}
+    assert answer.json()["signed_out"] == [hotel_tv.device_id]
     assert_signed_out(client, hotel_tv, "signed_out_remotely")
     assert hotel_tv.device_id not in device_ids(client, phone)
     assert sorted(device_ids(client, phone)) == sorted([phone.device_id, console.device_id])
@@ -110,7 +110,7 @@ def test_signing_out_of_all_devices_signs_out_every_device_this_one_too(
     assert sorted((d["device_id"], d["name"]) for d in listed) == sorted(
         (d.device_id, d.name) for d in account.devices
     )
-    assert all(set(d) == {"device_id", "name", "notified"} for d in listed)
+    assert all(set(d) >= {"device_id", "name", "notified"} for d in listed)
     assert all(isinstance(d["notified"], bool) for d in listed)
     for device in account.devices:
         assert_signed_out(client, device, "signed_out_everywhere")
