@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from screengate.domain.accounts import Account
 from screengate.domain.catalogue import Catalogue
@@ -19,6 +19,9 @@ from screengate.domain.plans import PlanCatalogue
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Credential, Principal, Session, SessionPolicy
 from screengate.domain.streams import Stream, StreamPolicy
+
+if TYPE_CHECKING:
+    from screengate.services.views import AccountView
 
 
 class AccountStore(Protocol):
@@ -329,6 +332,21 @@ class RevocationView(Protocol):
         """True when the store should hear of this contact (the first one in a while)."""
 
 
+class AccountViews(Protocol):
+    """This instance's cache of account pages, emptied by the bus on every change."""
+
+    def get(self, account_id: AccountId) -> AccountView | None: ...
+
+    def generation(self, account_id: AccountId) -> int:
+        """Read before the store read; put() keeps the view only if it is unchanged."""
+
+    def put(self, account_id: AccountId, view: AccountView, generation: int) -> None: ...
+
+    def forget(self, account_id: AccountId) -> None: ...
+
+    def trust(self, trusted: bool) -> None: ...
+
+
 class DeviceNamer(Protocol):
     def name_for(self, user_agent: str | None) -> str | None:
         """A name a person recognises ("Chrome on macOS"), or None when the agent says nothing."""
@@ -363,6 +381,7 @@ class Ports:
     download_licence: timedelta
     presence: Presence
     hub: NoticeHub
+    views: AccountViews
     # How long a sign-out waits to hear that connected devices were told (the receipt).
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).

@@ -23,6 +23,7 @@ from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.throttle import LimitsSignInThrottle
+from screengate.adapters.views import LocalAccountViews
 from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
@@ -55,6 +56,9 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             # One process owns an embedded database, so the in-process bus reaches every
             # instance there is. With a shared database and no shared bus, read the store.
             revocations = LocalRevocationView(caching=settings.is_sqlite or settings.is_memory)
+            views = LocalAccountViews(
+                enabled=settings.is_sqlite or settings.is_memory, max_age_seconds=VIEW_SECONDS
+            )
             presence: Presence = LocalPresence()
         else:
             redis_bus = RedisBus(redis)
@@ -62,6 +66,8 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             # Trusted only while subscribed; re-read now and then all the same.
             revocations = LocalRevocationView(caching=False, max_age_seconds=CACHE_SECONDS)
             redis_bus.on_state(revocations.trust_cache)
+            views = LocalAccountViews(enabled=False, max_age_seconds=CACHE_SECONDS)
+            redis_bus.on_state(views.trust)
             presence = RedisPresence(redis, instance_id=uuid.uuid4().hex)
         hub = LocalNoticeHub(bus)
 
@@ -69,6 +75,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             # Refuse first, then tell: a told device is already refused here.
             if isinstance(message, Announcement):
                 revocations.revoke(message.revoked)
+                views.forget(message.account_id)
             await hub.on_message(message)
 
         bus.subscribe(on_message)
@@ -109,13 +116,17 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 download_licence=timedelta(days=settings.download_licence_days),
                 presence=presence,
                 hub=hub,
+                views=views,
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
             )
 
 
-# With Redis, a cached credential is re-read from the store at least this often.
+# With Redis, a cached credential or account page is re-read at least this often.
 CACHE_SECONDS = 5.0
+# On an embedded store, how stale an account page may be after a change made by another
+# process (the operator's CLI); changes made through the server show at once.
+VIEW_SECONDS = 2.0
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.hub import LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
 from screengate.adapters.revocation import LocalRevocationView
+from screengate.adapters.views import LocalAccountViews
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue
 from screengate.domain.errors import TooManyAttempts
 from screengate.domain.notices import Announcement, BusMessage
@@ -112,10 +113,12 @@ def ports(clock: FrozenClock) -> Ports:
     bus = RecordingBus()
     revocations = LocalRevocationView(caching=True)
     hub = LocalNoticeHub(bus)
+    views = LocalAccountViews(enabled=True, max_age_seconds=60)
 
     async def on_message(message: BusMessage) -> None:
         if isinstance(message, Announcement):
             revocations.revoke(message.revoked)
+            views.forget(message.account_id)
         await hub.on_message(message)
 
     bus.subscribe(on_message)
@@ -140,5 +143,6 @@ def ports(clock: FrozenClock) -> Ports:
         download_licence=timedelta(days=7),
         presence=LocalPresence(),
         hub=hub,
+        views=views,
         receipt_wait=0.5,
     )

@@ -9,7 +9,7 @@ from screengate.domain.ids import AccountId, ProfileId
 from screengate.domain.profiles import Profile, clean_profile_name
 from screengate.domain.sessions import Principal, SignOutReason
 from screengate.ports import Ports, UnitOfWork
-from screengate.services.announce import announce
+from screengate.services.announce import account_changed, announce
 from screengate.services.sign_out import end_and_log
 from screengate.services.views import AccountView, SignOutReceipt
 
@@ -58,10 +58,16 @@ async def sign_up(
 
 
 async def get_account(ports: Ports, principal: Principal) -> AccountView:
+    cached = ports.views.get(principal.account_id)
+    if cached is not None:
+        return cached
+    generation = ports.views.generation(principal.account_id)
     async with ports.reader() as uow:
         account = await _account(uow, principal.account_id)
         profiles = await uow.profiles.for_account(account.id)
-    return AccountView(account=account, plan=ports.plans[account.plan], profiles=profiles)
+    view = AccountView(account=account, plan=ports.plans[account.plan], profiles=profiles)
+    ports.views.put(account.id, view, generation)
+    return view
 
 
 async def change_password(
@@ -134,6 +140,7 @@ async def change_plan(ports: Ports, email: str, plan: str) -> Account:
             )
         )
         await uow.commit()
+    await account_changed(ports, account.id)
     return account
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from screengate.domain.downloads import Download
 from screengate.domain.errors import SignedOut
 from screengate.domain.events import EventKind, SecurityEvent
-from screengate.domain.ids import DeviceId, SessionId
+from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.notices import Announcement, Notice, NoticeData, NoticeKind
 from screengate.domain.sessions import SignOut
 from screengate.domain.streams import Stream
@@ -36,6 +36,11 @@ async def announce(ports: Ports, receipt: SignOutReceipt) -> SignOutReceipt:
     return replace(
         receipt, devices=[replace(d, notified=d.session_id in told) for d in receipt.devices]
     )
+
+
+async def account_changed(ports: Ports, account_id: AccountId) -> None:
+    """The account's page changed (plan, profiles): every instance forgets its copy."""
+    await ports.bus.publish(Announcement(id=ports.tokens.new_id(), account_id=account_id))
 
 
 async def streams_ended(ports: Ports, streams: Sequence[Stream]) -> None:

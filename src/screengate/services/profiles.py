@@ -17,6 +17,7 @@ from screengate.domain.profiles import (
 )
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
+from screengate.services.announce import account_changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ async def create_profile(
             )
         )
         await uow.commit()
+    await account_changed(ports, principal.account_id)
     return profile
 
 
@@ -90,6 +92,7 @@ async def update_profile(
             profile.pin_hash = pin_hash
         await uow.profiles.save(profile)
         await uow.commit()
+    await account_changed(ports, principal.account_id)
     return profile
 
 
@@ -111,6 +114,7 @@ async def delete_profile(ports: Ports, principal: Principal, profile_id: Profile
             )
         )
         await uow.commit()
+    await account_changed(ports, principal.account_id)
 
 
 async def pin_matches(ports: Ports, profile: Profile, pin: str | None) -> bool:

@@ -1,0 +1,57 @@
+"""The account page is served from this instance's cache, and a change shows at once."""
+
+from __future__ import annotations
+
+from screengate.adapters.views import LocalAccountViews
+from screengate.domain.devices import DeviceType
+from screengate.domain.ids import AccountId
+from screengate.ports import Ports
+from screengate.services import accounts, auth, profiles
+from screengate.services.views import AccountView
+
+EMAIL = "ana@example.com"
+PASSWORD = "correct horse battery"
+
+
+async def test_a_profile_change_shows_on_the_very_next_read(ports: Ports) -> None:
+    await accounts.sign_up(ports, email=EMAIL, password=PASSWORD, plan="standard")
+    pair = await auth.sign_in(ports, email=EMAIL, password=PASSWORD, device_type=DeviceType.PHONE)
+    me = await auth.authenticate(ports, pair.access_token)
+    first = await accounts.get_account(ports, me)
+    assert await accounts.get_account(ports, me) is first
+    added = await profiles.create_profile(ports, me, name="Kids", kids=True)
+    assert [p.name for p in (await accounts.get_account(ports, me)).profiles] == ["Ana", "Kids"]
+    await profiles.update_profile(ports, me, added.id, profiles.ProfileChanges(name="Little ones"))
+    assert (await accounts.get_account(ports, me)).profiles[1].name == "Little ones"
+    await profiles.delete_profile(ports, me, added.id)
+    assert len((await accounts.get_account(ports, me)).profiles) == 1
+    await accounts.change_plan(ports, EMAIL, "premium")
+    assert (await accounts.get_account(ports, me)).plan.max_streams == 4
+
+
+def test_a_read_that_raced_a_change_is_not_kept() -> None:
+    views = LocalAccountViews(enabled=True, max_age_seconds=60)
+    account = AccountId("a")
+    stale = object()
+    before = views.generation(account)
+    views.forget(account)  # a write committed while the read was in flight
+    views.put(account, stale, before)  # type: ignore[arg-type]
+    assert views.get(account) is None
+
+
+def test_an_untrusted_cache_keeps_nothing() -> None:
+    views = LocalAccountViews(enabled=True, max_age_seconds=60)
+    account, view = AccountId("a"), object()
+    views.put(account, view, views.generation(account))  # type: ignore[arg-type]
+    assert views.get(account) is view
+    views.trust(False)
+    assert views.get(account) is None
+    views.put(account, view, views.generation(account))  # type: ignore[arg-type]
+    assert views.get(account) is None
+
+
+def test_views_older_than_their_age_are_read_again() -> None:
+    views = LocalAccountViews(enabled=True, max_age_seconds=0)
+    account = AccountId("a")
+    views.put(account, AccountView.__new__(AccountView), views.generation(account))
+    assert views.get(account) is None
