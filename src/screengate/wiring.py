@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from pydantic import BaseModel, Field, TypeAdapter
 from redis.asyncio import Redis
 
@@ -22,7 +22,7 @@ from screengate.adapters.memory import memory_unit_of_work_factory
 from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases, redis_client
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
-from screengate.adapters.throttle import LimitsSignInThrottle
+from screengate.adapters.throttle import LimitsSignInThrottle, MemoryCounters
 from screengate.adapters.views import LocalAccountViews
 from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
@@ -207,7 +207,7 @@ def _limits_storage(settings: Settings) -> Storage:
         # Shared counters, so a client cannot spread its guesses over several instances.
         uri = settings.redis_url.replace("redis://", "async+redis://", 1)
         return RedisStorage(uri, implementation="redispy", key_prefix="screengate:limits")
-    return MemoryStorage()
+    return MemoryCounters()
 
 
 def _geolocator(settings: Settings) -> Geolocator:

@@ -6,7 +6,7 @@ import math
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import Storage
+from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from screengate.domain.errors import TooManyAttempts
@@ -43,3 +43,15 @@ class LimitsSignInThrottle:
             return 0
         stats = await self._limiter.get_window_stats(item, scope, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+class MemoryCounters(MemoryStorage):
+    """limits' in-process storage, minus a race in limits 5.8: its expiry task walks a snapshot
+    of the keys and dies on a KeyError ("Task exception was never retrieved") when clear()
+    deleted one meanwhile. Emptying the key instead lets that task drop it as expired."""
+
+    async def clear(self, key: str) -> None:
+        self.storage.pop(key, None)
+        self.expirations.pop(key, None)
+        if key in self.events:
+            self.events[key] = []
