@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from screengate.domain.accounts import Account
 from screengate.domain.catalogue import Catalogue
@@ -20,8 +20,10 @@ from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Credential, Principal, Session, SessionPolicy
 from screengate.domain.streams import Stream, StreamPolicy
 
-if TYPE_CHECKING:
-    from screengate.services.views import AccountView
+# At run time, not only for type checkers: the DI layer reads Ports' annotations.
+from screengate.services.views import AccountDevices, AccountView
+
+V = TypeVar("V")
 
 
 class AccountStore(Protocol):
@@ -332,15 +334,15 @@ class RevocationView(Protocol):
         """True when the store should hear of this contact (the first one in a while)."""
 
 
-class AccountViews(Protocol):
-    """This instance's cache of account pages, emptied by the bus on every change."""
+class Views(Protocol[V]):
+    """This instance's cache of one read model per account, emptied by the bus on every change."""
 
-    def get(self, account_id: AccountId) -> AccountView | None: ...
+    def get(self, account_id: AccountId) -> V | None: ...
 
     def generation(self, account_id: AccountId) -> int:
         """Read before the store read; put() keeps the view only if it is unchanged."""
 
-    def put(self, account_id: AccountId, view: AccountView, generation: int) -> None: ...
+    def put(self, account_id: AccountId, view: V, generation: int) -> None: ...
 
     def forget(self, account_id: AccountId) -> None: ...
 
@@ -381,7 +383,8 @@ class Ports:
     download_licence: timedelta
     presence: Presence
     hub: NoticeHub
-    views: AccountViews
+    views: Views[AccountView]
+    device_lists: Views[AccountDevices]
     # How long a sign-out waits to hear that connected devices were told (the receipt).
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).

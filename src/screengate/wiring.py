@@ -23,7 +23,7 @@ from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.throttle import LimitsSignInThrottle, MemoryCounters
-from screengate.adapters.views import LocalAccountViews
+from screengate.adapters.views import LocalViews
 from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
@@ -31,6 +31,7 @@ from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
 from screengate.ports import Clock, EventBus, Geolocator, Ports, Presence, UnitOfWorkFactory
+from screengate.services.views import AccountDevices, AccountView
 
 
 @cache
@@ -56,8 +57,10 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             # One process owns an embedded database, so the in-process bus reaches every
             # instance there is. With a shared database and no shared bus, read the store.
             revocations = LocalRevocationView(caching=settings.is_sqlite or settings.is_memory)
-            views = LocalAccountViews(
-                enabled=settings.is_sqlite or settings.is_memory, max_age_seconds=VIEW_SECONDS
+            embedded = settings.is_sqlite or settings.is_memory
+            views = LocalViews[AccountView](enabled=embedded, max_age_seconds=VIEW_SECONDS)
+            device_lists = LocalViews[AccountDevices](
+                enabled=embedded, max_age_seconds=VIEW_SECONDS
             )
             presence: Presence = LocalPresence()
         else:
@@ -66,8 +69,10 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             # Trusted only while subscribed; re-read now and then all the same.
             revocations = LocalRevocationView(caching=False, max_age_seconds=CACHE_SECONDS)
             redis_bus.on_state(revocations.trust_cache)
-            views = LocalAccountViews(enabled=False, max_age_seconds=CACHE_SECONDS)
+            views = LocalViews[AccountView](enabled=False, max_age_seconds=CACHE_SECONDS)
+            device_lists = LocalViews[AccountDevices](enabled=False, max_age_seconds=CACHE_SECONDS)
             redis_bus.on_state(views.trust)
+            redis_bus.on_state(device_lists.trust)
             presence = RedisPresence(redis, instance_id=uuid.uuid4().hex)
         hub = LocalNoticeHub(bus)
 
@@ -76,6 +81,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             if isinstance(message, Announcement):
                 revocations.revoke(message.revoked)
                 views.forget(message.account_id)
+                device_lists.forget(message.account_id)
             await hub.on_message(message)
 
         bus.subscribe(on_message)
@@ -117,6 +123,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 presence=presence,
                 hub=hub,
                 views=views,
+                device_lists=device_lists,
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
             )

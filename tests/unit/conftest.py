@@ -13,7 +13,7 @@ from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.hub import LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
 from screengate.adapters.revocation import LocalRevocationView
-from screengate.adapters.views import LocalAccountViews
+from screengate.adapters.views import LocalViews
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue
 from screengate.domain.errors import TooManyAttempts
 from screengate.domain.notices import Announcement, BusMessage
@@ -21,6 +21,7 @@ from screengate.domain.plans import PlanCatalogue
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
 from screengate.ports import Ports
+from screengate.services.views import AccountDevices, AccountView
 
 
 class FrozenClock:
@@ -113,12 +114,14 @@ def ports(clock: FrozenClock) -> Ports:
     bus = RecordingBus()
     revocations = LocalRevocationView(caching=True)
     hub = LocalNoticeHub(bus)
-    views = LocalAccountViews(enabled=True, max_age_seconds=60)
+    views = LocalViews[AccountView](enabled=True, max_age_seconds=60)
+    device_lists = LocalViews[AccountDevices](enabled=True, max_age_seconds=60)
 
     async def on_message(message: BusMessage) -> None:
         if isinstance(message, Announcement):
             revocations.revoke(message.revoked)
             views.forget(message.account_id)
+            device_lists.forget(message.account_id)
         await hub.on_message(message)
 
     bus.subscribe(on_message)
@@ -144,5 +147,6 @@ def ports(clock: FrozenClock) -> Ports:
         presence=LocalPresence(),
         hub=hub,
         views=views,
+        device_lists=device_lists,
         receipt_wait=0.5,
     )

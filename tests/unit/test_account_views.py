@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from screengate.adapters.views import LocalAccountViews
+from screengate.adapters.views import LocalViews
 from screengate.domain.devices import DeviceType
 from screengate.domain.ids import AccountId
 from screengate.ports import Ports
 from screengate.services import accounts, auth, profiles
-from screengate.services.views import AccountView
 
 EMAIL = "ana@example.com"
 PASSWORD = "correct horse battery"
@@ -30,28 +29,28 @@ async def test_a_profile_change_shows_on_the_very_next_read(ports: Ports) -> Non
 
 
 def test_a_read_that_raced_a_change_is_not_kept() -> None:
-    views = LocalAccountViews(enabled=True, max_age_seconds=60)
+    views = LocalViews[object](enabled=True, max_age_seconds=60)
     account = AccountId("a")
     stale = object()
     before = views.generation(account)
     views.forget(account)  # a write committed while the read was in flight
-    views.put(account, stale, before)  # type: ignore[arg-type]
+    views.put(account, stale, before)
     assert views.get(account) is None
 
 
 def test_an_untrusted_cache_keeps_nothing() -> None:
-    views = LocalAccountViews(enabled=True, max_age_seconds=60)
+    views = LocalViews[object](enabled=True, max_age_seconds=60)
     account, view = AccountId("a"), object()
-    views.put(account, view, views.generation(account))  # type: ignore[arg-type]
+    views.put(account, view, views.generation(account))
     assert views.get(account) is view
     views.trust(False)
     assert views.get(account) is None
-    views.put(account, view, views.generation(account))  # type: ignore[arg-type]
+    views.put(account, view, views.generation(account))
     assert views.get(account) is None
 
 
 def test_views_older_than_their_age_are_read_again() -> None:
-    views = LocalAccountViews(enabled=True, max_age_seconds=0)
+    views = LocalViews[object](enabled=True, max_age_seconds=0)
     account = AccountId("a")
-    views.put(account, AccountView.__new__(AccountView), views.generation(account))
+    views.put(account, object(), views.generation(account))
     assert views.get(account) is None

@@ -1,18 +1,20 @@
-"""Read models kept per instance and emptied by the bus: the account page (plan, profiles)."""
+"""Read models kept per instance and emptied by the bus: the account page, the device list."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import Generic, TypeVar
 
 from screengate.domain.ids import AccountId
-from screengate.services.views import AccountView
+
+V = TypeVar("V")
 
 MAX_ACCOUNTS = 100_000
 
 
-class LocalAccountViews:
-    """Cached account views. A write announces the account on the bus, which forgets it
+class LocalViews(Generic[V]):
+    """Cached read models of accounts. A write announces the account on the bus, which forgets it
     here and on every instance; `max_age` bounds what a write made by another process (the
     operator's CLI on an embedded store) can leave stale. Admission and limits never read
     this: they read the store."""
@@ -20,10 +22,10 @@ class LocalAccountViews:
     def __init__(self, *, enabled: bool, max_age_seconds: float) -> None:
         self.enabled = enabled
         self._max_age = max_age_seconds
-        self._views: OrderedDict[AccountId, tuple[float, AccountView]] = OrderedDict()
+        self._views: OrderedDict[AccountId, tuple[float, V]] = OrderedDict()
         self._generations: dict[AccountId, int] = {}
 
-    def get(self, account_id: AccountId) -> AccountView | None:
+    def get(self, account_id: AccountId) -> V | None:
         if not self.enabled:
             return None
         cached = self._views.get(account_id)
@@ -34,7 +36,7 @@ class LocalAccountViews:
     def generation(self, account_id: AccountId) -> int:
         return self._generations.get(account_id, 0)
 
-    def put(self, account_id: AccountId, view: AccountView, generation: int) -> None:
+    def put(self, account_id: AccountId, view: V, generation: int) -> None:
         """Keep a view read from the store, unless the account changed since the read began."""
         if not self.enabled or self.generation(account_id) != generation:
             return

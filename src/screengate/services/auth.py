@@ -26,7 +26,7 @@ from screengate.domain.sessions import (
     hash_token,
 )
 from screengate.ports import Ports, UnitOfWork
-from screengate.services.announce import announce
+from screengate.services.announce import account_changed, announce
 from screengate.services.sign_out import end_and_log
 
 # A locked account gets a long wait: only support (or a password change) lifts the lock.
@@ -105,6 +105,7 @@ async def sign_in(
             )
         )
         await uow.commit()
+    await account_changed(ports, fresh.id)
     return pair
 
 
@@ -208,6 +209,7 @@ async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> To
                 await uow.sessions.save(session)
                 pair = await _issue(uow, ports, session, now)
                 await uow.commit()
+                await account_changed(ports, session.account_id)
                 return pair
             reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
             kind = EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT
@@ -236,6 +238,7 @@ async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -
         async with ports.uow() as uow:
             await uow.sessions.touch(principal.session_id, now, ip, ports.geo.locate(ip))
             await uow.commit()
+        await account_changed(ports, principal.account_id)
     return principal
 
 

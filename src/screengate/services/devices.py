@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from screengate.domain.accounts import normalise_email
-from screengate.domain.devices import Device
 from screengate.domain.errors import AccountNotFound
-from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
-from screengate.domain.sessions import Principal, Session, SessionPolicy
+from screengate.domain.ids import AccountId, SessionId
+from screengate.domain.sessions import Principal, SessionPolicy
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.streams import live_streams
-from screengate.services.views import DeviceView, LastActivity, SignedOutView
+from screengate.services.views import AccountDevices, DeviceView, LastActivity, SignedOutView
 
 
 async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
     """Most recently seen first. A device whose session lapsed is no longer signed in."""
     now = ports.clock.now()
-    async with ports.reader() as uow:
-        found = await _read(ports, uow, principal.account_id, now)
+    found = ports.device_lists.get(principal.account_id)
+    if found is None:
+        generation = ports.device_lists.generation(principal.account_id)
+        async with ports.reader() as uow:
+            found = await _read(ports, uow, principal.account_id, now)
+        ports.device_lists.put(principal.account_id, found, generation)
     return _shape(found, principal.session_id, now, ports.policy)
 
 
@@ -65,31 +67,29 @@ async def signed_out_devices(
     return views
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    sessions: list[Session]
-    devices: dict[DeviceId, Device]
-    profiles: dict[ProfileId, str]
-    streaming: set[SessionId]
-    downloads: Counter[SessionId]
-
-
-async def _read(ports: Ports, uow: UnitOfWork, account_id: AccountId, now: datetime) -> _Found:
-    return _Found(
+async def _read(
+    ports: Ports, uow: UnitOfWork, account_id: AccountId, now: datetime
+) -> AccountDevices:
+    return AccountDevices(
         sessions=await uow.sessions.live_for_account(account_id),
         devices={d.id: d for d in await uow.devices.for_account(account_id)},
         profiles={p.id: p.name for p in await uow.profiles.for_account(account_id)},
-        streaming={s.session_id for s in await live_streams(ports, uow, account_id, now)},
-        downloads=Counter(
-            d.session_id for d in await uow.downloads.live_for_account(account_id, now)
-        ),
+        streams=[
+            (s.session_id, s.expires_at) for s in await live_streams(ports, uow, account_id, now)
+        ],
+        downloads=[
+            (d.session_id, d.expires_at)
+            for d in await uow.downloads.live_for_account(account_id, now)
+        ],
     )
 
 
 def _shape(
-    found: _Found, current: SessionId | None, now: datetime, policy: SessionPolicy
+    found: AccountDevices, current: SessionId | None, now: datetime, policy: SessionPolicy
 ) -> list[DeviceView]:
     profiles = found.profiles
+    streaming = {session_id for session_id, until in found.streams if until > now}
+    downloads = Counter(session_id for session_id, until in found.downloads if until > now)
     views = []
     for session in found.sessions:
         device = found.devices.get(session.device_id)
@@ -114,8 +114,8 @@ def _shape(
                 )
                 if activity
                 else None,
-                streaming=session.id in found.streaming,
-                downloads=found.downloads[session.id],
+                streaming=session.id in streaming,
+                downloads=downloads[session.id],
             )
         )
     views.sort(key=lambda v: (v.current, v.last_seen_at), reverse=True)

@@ -7,6 +7,7 @@ from screengate.domain.errors import DownloadDeviceLimit, DownloadNotFound, Prof
 from screengate.domain.ids import DownloadId, ProfileId
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
+from screengate.services.announce import account_changed
 from screengate.services.profiles import pin_matches
 from screengate.services.streams import profile_and_plan, still_signed_in
 
@@ -38,6 +39,7 @@ async def start_download(
             again.expires_at = expires_at
             await uow.downloads.save(again)
             await uow.commit()
+            await account_changed(ports, principal.account_id)
             return again
         holders = devices_over_limit(live, device_id=principal.device_id, plan=plan)
         if holders is not None:
@@ -65,6 +67,7 @@ async def start_download(
         )
         await uow.downloads.add(download)
         await uow.commit()
+    await account_changed(ports, principal.account_id)
     return download
 
 
@@ -85,3 +88,4 @@ async def delete_download(ports: Ports, principal: Principal, download_id: Downl
         if download.revoke(DownloadEndReason.DELETED, now):
             await uow.downloads.save(download)
             await uow.commit()
+    await account_changed(ports, principal.account_id)

@@ -20,7 +20,7 @@ from screengate.domain.profiles import Profile
 from screengate.domain.sessions import Principal
 from screengate.domain.streams import Stream, StreamEndReason, streams_to_replace
 from screengate.ports import Ports, UnitOfWork
-from screengate.services.announce import streams_ended
+from screengate.services.announce import account_changed, streams_ended
 from screengate.services.profiles import pin_matches
 from screengate.services.views import StreamHolder
 
@@ -74,6 +74,7 @@ async def _admit_in_store(
         await _record(uow, principal, stream, title, now)
         await uow.commit()
     await streams_ended(ports, decision[0])
+    await account_changed(ports, principal.account_id)
     return stream
 
 
@@ -103,6 +104,7 @@ async def _admit_by_lease(
         await ports.leases.release(principal.account_id, [stream.id])
         raise
     await streams_ended(ports, replaced_streams)
+    await account_changed(ports, principal.account_id)
     return stream
 
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from screengate.domain.accounts import Account
-from screengate.domain.devices import DeviceType
+from screengate.domain.devices import Device, DeviceType
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import DeviceId, ProfileId, SessionId, StreamId
 from screengate.domain.notices import Announcement
 from screengate.domain.plans import Plan
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import ReceiptStatus, SignOut
+from screengate.domain.sessions import ReceiptStatus, Session, SignOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,18 @@ class AccountView:
     account: Account
     plan: Plan
     profiles: list[Profile]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDevices:
+    """What "Manage access and devices" is drawn from, as read at one moment. Liveness of
+    streams and downloads is judged when it is shown, from their expiry times."""
+
+    sessions: list[Session]
+    devices: dict[DeviceId, Device]
+    profiles: dict[ProfileId, str]
+    streams: list[tuple[SessionId, datetime]]
+    downloads: list[tuple[SessionId, datetime]]
 
 
 @dataclass(frozen=True, slots=True)
