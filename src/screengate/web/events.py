@@ -1,8 +1,7 @@
 """The page's own event stream: signed out elsewhere, an open page learns it at once and why.
 
-Issue 4's bus-fed `GET /v1/events` is the device push path; until pages can share it, the
-cookie session gets this stream. `wait_for_sign_out` is the one function to swap for a bus
-subscription: today it asks the revocation view (memory on one instance) a few times a second.
+The same bus-fed notices as `GET /v1/events` (the cookie session is a device like any other),
+so a sign-out made on any instance reaches the page the moment it is announced.
 """
 
 from __future__ import annotations
@@ -15,14 +14,15 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from screengate.domain.errors import InvalidToken, SignedOut, TokenExpired
+from screengate.domain.errors import InvalidToken, SignedOut
+from screengate.domain.notices import NoticeKind
+from screengate.domain.sessions import Principal
 from screengate.ports import Ports
-from screengate.services import auth
+from screengate.services.events import close_events, open_events
 from screengate.web.cookies import cleared_cookies, send_later
 from screengate.web.session import NotSignedIn, Refresher, Viewer, current_viewer
 from screengate.web.surfaces import Surface
 
-POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 # A stream ends after this long and the browser opens a new one (EventSource reconnects by
 # itself), which also brings a refreshed access token along.
@@ -31,20 +31,25 @@ RECONNECT_MS = 1000
 
 
 async def wait_for_sign_out(
-    ports: Ports, access_token: str, ip: str | None, *, within: float = MAX_STREAM_SECONDS
+    ports: Ports, principal: Principal, *, within: float = MAX_STREAM_SECONDS
 ) -> SignedOut | None:
     """The sign-out of this session, or None when the stream should just end and reconnect."""
+    try:
+        listener = await open_events(ports, principal, None)
+    except SignedOut as signed_out:
+        return signed_out
+    except InvalidToken:
+        return None  # the reconnect finds the session gone
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    while loop.time() < deadline:
-        try:
-            await auth.authenticate(ports, access_token, ip)
-        except SignedOut as signed_out:
-            return signed_out
-        except (TokenExpired, InvalidToken):
-            return None  # the reconnect refreshes the cookies, or finds the session gone
-        await asyncio.sleep(POLL_SECONDS)
-    return None
+    try:
+        while (left := deadline - loop.time()) > 0:
+            notice = await listener.next(left)
+            if notice is not None and notice.kind is NoticeKind.SIGNED_OUT:
+                return SignedOut(str(notice.data.get("reason")), notice.at)
+        return None
+    finally:
+        await close_events(ports, principal, listener)
 
 
 @get("/events")
@@ -79,7 +84,7 @@ async def _watch(
     ports: Ports, viewer: Viewer, surface: Surface, ip: str | None
 ) -> AsyncIterator[ServerSentEventMessage]:
     yield ServerSentEventMessage(data=None, comment="watching", retry=RECONNECT_MS)
-    watcher = asyncio.ensure_future(wait_for_sign_out(ports, viewer.access_token, ip))
+    watcher = asyncio.ensure_future(wait_for_sign_out(ports, viewer.principal))
     try:
         while not watcher.done():
             await asyncio.wait({watcher}, timeout=KEEPALIVE_SECONDS)

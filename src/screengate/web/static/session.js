@@ -24,6 +24,9 @@
       window.location.replace(data.location);
     });
     window.addEventListener("pagehide", function () { source.close(); });
+    // A form this page submits answers for itself (e.g. "You signed out of all 3 devices"):
+    // its own sign-out, pushed at once, must not race that answer to the screen.
+    document.addEventListener("submit", function () { source.close(); }, true);
   }
 
   // The player: a heartbeat every interval keeps the screen; leaving the page gives it back.
