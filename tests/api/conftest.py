@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from screengate.config import Settings
+from tests.support.api import PROBLEM_JSON
 from tests.support.clock import FrozenClock
 from tests.support.databases import backend_params, migrated_database
 from tests.support.live_server import LiveServer, live_server
@@ -54,9 +55,29 @@ def server(database_url: str) -> Iterator[LiveServer]:
         yield running
 
 
+def every_answer_is_sound(answer: httpx.Response) -> None:
+    """Checked on every answer any test gets: never a 5xx, and every error a problem+json
+    with a stable code, so no test has to remember to look."""
+    if answer.status_code < 400:
+        return
+    answer.read()
+    assert answer.status_code < 500, f"{answer.request.url}: {answer.status_code} {answer.text}"
+    assert answer.headers["content-type"].startswith(PROBLEM_JSON), answer.headers
+    body = answer.json()
+    assert body["status"] == answer.status_code
+    assert isinstance(body["code"], str)
+    assert body["code"]
+
+
+def api_client(base_url: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url, timeout=TIMEOUT, event_hooks={"response": [every_answer_is_sound]}
+    )
+
+
 @pytest.fixture(scope="module")
 def client(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=TIMEOUT) as http:
+    with api_client(server.base_url) as http:
         yield http
 
 
@@ -72,7 +93,7 @@ def start_server(database_url: str) -> Iterator[StartServer]:
             running = stack.enter_context(
                 live_server(settings_for(database_url, **overrides), FrozenClock())
             )
-            http = stack.enter_context(httpx.Client(base_url=running.base_url, timeout=TIMEOUT))
+            http = stack.enter_context(api_client(running.base_url))
             return running, http
 
         yield start

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from screengate.app import create_app
-from tests.api.conftest import TIMEOUT, settings_for
+from tests.api.conftest import api_client, settings_for
 from tests.support.api import Account, Device, sign_in, sign_up
 from tests.support.clock import FrozenClock
 from tests.support.databases import migrated_database
@@ -76,7 +76,7 @@ def server(database_url: str) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def client(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=TIMEOUT) as http:
+    with api_client(server.base_url) as http:
         yield http
 
 

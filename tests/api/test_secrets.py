@@ -8,7 +8,7 @@ import httpx
 import pytest
 import structlog
 
-from tests.api.conftest import TIMEOUT, settings_for
+from tests.api.conftest import api_client, settings_for
 from tests.support.api import account_with_devices, refresh
 from tests.support.clock import FrozenClock
 from tests.support.live_server import live_server
@@ -30,7 +30,7 @@ def test_no_password_or_token_reaches_a_log_or_an_error_body(
     answers: list[httpx.Response] = []
     with (
         live_server(settings, FrozenClock(), log_level="debug", access_log=True) as server,
-        httpx.Client(base_url=server.base_url, timeout=TIMEOUT) as client,
+        api_client(server.base_url) as client,
         structlog.testing.capture_logs() as app_logs,
     ):
 
@@ -38,7 +38,7 @@ def test_no_password_or_token_reaches_a_log_or_an_error_body(
             answer.read()
             answers.append(answer)
 
-        client.event_hooks["response"] = [keep]
+        client.event_hooks["response"].append(keep)
         account = account_with_devices(client, 3)
         tv, phone, console = account.devices
         spent_refresh = console.refresh_token
