@@ -25,6 +25,7 @@ RETRY_MILLISECONDS = 2000
 
 @get(
     "/v1/events",
+    media_type="text/event-stream",  # what OpenAPI documents; ServerSentEvent sends it anyway
     dependencies={"device": Provide(current_device)},
     responses=problems(*AUTHED),
     tags=["events"],
