@@ -72,7 +72,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")
                 }
             ),
-            security=[{"bearer": []}],
         ),
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings, "trusted_proxies": frozenset(settings.trusted_proxies)}),

@@ -68,6 +68,30 @@ def test_the_openapi_document_describes_the_whole_contract(client: httpx.Client)
     }
 
 
+PUBLIC = {
+    ("post", "/v1/auth/sign-up"),
+    ("post", "/v1/auth/sign-in"),
+    ("post", "/v1/auth/refresh"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+}
+
+
+def test_the_openapi_document_asks_for_a_token_exactly_where_one_is_needed(
+    client: httpx.Client,
+) -> None:
+    document = client.get("/docs/openapi.json").json()
+
+    assert "security" not in document  # no blanket requirement over sign-in and the rest
+    for path, methods in CONTRACT.items():
+        for method in methods:
+            security = document["paths"][path][method].get("security")
+            if (method, path) in PUBLIC:
+                assert not security, (method, path)
+            else:
+                assert security == [{"bearer": []}], (method, path)
+
+
 def _enum_of(schema: dict[str, object], document: dict[str, object]) -> list[str]:
     """The enum a property holds, inline or behind a $ref."""
     ref = schema.get("$ref")

@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from screengate.api.deps import current_device
-from screengate.api.docs import AUTHED, problems
+from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import AccountOut, ActivityPageOut, ChangePassword
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
@@ -51,5 +51,6 @@ router = Router(
     "/v1/account",
     route_handlers=[account, change_password, activity],
     dependencies={"device": Provide(current_device)},
+    security=BEARER,
     tags=["account"],
 )

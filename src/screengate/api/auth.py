@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from screengate.api.deps import current_device
-from screengate.api.docs import AUTHED, problems
+from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import Refresh, SignedUp, SignIn, SignUp, Tokens
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
@@ -50,6 +50,7 @@ async def refresh(data: Refresh, ports: Ports, ip: str | None) -> Tokens:
     "/sign-out",
     status_code=204,
     dependencies={"device": Provide(current_device)},
+    security=BEARER,
     responses=problems(*AUTHED),
 )
 async def sign_out_here(ports: Ports, device: Principal, ip: str | None) -> None:

@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from screengate.api.deps import current_device
-from screengate.api.docs import AUTHED, problems
+from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import DeviceOut, SignedOutDevices, SignedOutEverywhere, SignOutAll
 from screengate.domain.ids import DeviceId
 from screengate.domain.sessions import Principal
@@ -53,5 +53,6 @@ router = Router(
     "/v1/devices",
     route_handlers=[devices, sign_out_all, sign_out_one],
     dependencies={"device": Provide(current_device)},
+    security=BEARER,
     tags=["devices"],
 )

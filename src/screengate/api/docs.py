@@ -32,3 +32,6 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 AUTHED = (401,)
+# What the routes that call current_device() require; the public ones (sign-up, sign-in,
+# refresh, titles, health) declare nothing, so OpenAPI does not ask them for a token.
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]

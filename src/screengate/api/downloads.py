@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from screengate.api.deps import current_device
-from screengate.api.docs import AUTHED, problems
+from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import DownloadOut, NewDownload, TitleOut
 from screengate.domain.catalogue import KIDS_MAX
 from screengate.domain.downloads import Download
@@ -53,6 +53,7 @@ router = Router(
     "/v1/downloads",
     route_handlers=[start, mine, remove],
     dependencies={"device": Provide(current_device)},
+    security=BEARER,
     tags=["downloads"],
 )
 

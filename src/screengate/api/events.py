@@ -13,7 +13,7 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from screengate.api.deps import current_device
-from screengate.api.docs import AUTHED, problems
+from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.domain.notices import Notice, NoticeKind
 from screengate.domain.sessions import Principal
 from screengate.ports import Listener, Ports
@@ -27,6 +27,7 @@ RETRY_MILLISECONDS = 2000
     "/v1/events",
     media_type="text/event-stream",  # what OpenAPI documents; ServerSentEvent sends it anyway
     dependencies={"device": Provide(current_device)},
+    security=BEARER,
     responses=problems(*AUTHED),
     tags=["events"],
     description="This device's events as text/event-stream: `signed_out {reason, detail}` "

@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from screengate.api.deps import current_device
-from screengate.api.docs import AUTHED, problems
+from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import NewProfile, ProfileOut, ProfilePatch
 from screengate.domain.ids import ProfileId
 from screengate.domain.sessions import Principal
@@ -55,5 +55,6 @@ router = Router(
     "/v1/profiles",
     route_handlers=[list_profiles, create_profile, update_profile, delete_profile],
     dependencies={"device": Provide(current_device)},
+    security=BEARER,
     tags=["profiles"],
 )

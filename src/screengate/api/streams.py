@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from screengate.api.deps import current_device
-from screengate.api.docs import AUTHED, problems
+from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import ActiveStream, Lease, Play, StreamStarted
 from screengate.domain.errors import SignedOut, StreamEnded
 from screengate.domain.ids import ProfileId, StreamId
@@ -79,5 +79,6 @@ router = Router(
     "/v1/streams",
     route_handlers=[start, active, heartbeat, stop],
     dependencies={"device": Provide(current_device)},
+    security=BEARER,
     tags=["streams"],
 )
