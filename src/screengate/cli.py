@@ -1,4 +1,5 @@
-"""The operator's command line: serve, demo, db upgrade, accounts, devices.
+"""The operator's command line: serve, demo, db upgrade, accounts, devices; and `device`, which
+acts as a TV, phone or console (screengate/emulator.py).
 
 Each command reads Settings from SCREENGATE_* variables, opens the ports, calls one use case and
 prints. Domain errors become one red line and exit status 1, never a traceback.
@@ -26,6 +27,7 @@ from screengate.demo import DEMO_EMAIL, DEMO_PASSWORD, DemoAccount, pin_of, seed
 from screengate.domain.errors import DomainError
 from screengate.domain.ids import DeviceId
 from screengate.domain.profiles import Profile
+from screengate.emulator import device_app
 from screengate.ports import Ports
 from screengate.services import accounts as account_service
 from screengate.services import sign_out
@@ -47,6 +49,7 @@ devices_app = typer.Typer(help="An account's signed-in devices.", no_args_is_hel
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(devices_app, name="devices")
+app.add_typer(device_app, name="device")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
