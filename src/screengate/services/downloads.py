@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from screengate.domain.downloads import Download, DownloadEndReason, devices_over_limit
-from screengate.domain.errors import DownloadDeviceLimit, DownloadNotFound, ProfileLocked
+from screengate.domain.errors import DownloadDeviceLimit, DownloadNotFound
 from screengate.domain.ids import DownloadId, ProfileId
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services.announce import account_changed
-from screengate.services.profiles import pin_matches
-from screengate.services.streams import profile_and_plan, still_signed_in
+from screengate.services.streams import choose_title, still_signed_in
 
 
 async def start_download(
@@ -21,10 +20,7 @@ async def start_download(
     pin: str | None = None,
 ) -> Download:
     """Download a title. Downloading it again on the same device renews the licence."""
-    profile, plan = await profile_and_plan(ports, principal, profile_id)
-    if not await pin_matches(ports, profile, pin):
-        raise ProfileLocked(profile_id=profile_id)
-    title = ports.catalogue.playable(title_id, kids=profile.kids)
+    profile, plan, title = await choose_title(ports, principal, profile_id, title_id, pin)
     now = ports.clock.now()
     expires_at = now + ports.download_licence
     async with ports.uow() as uow:

@@ -34,10 +34,7 @@ async def start_stream(
     pin: str | None = None,
 ) -> Stream:
     """Press Play. However many devices press it at once, the plan's limit holds exactly."""
-    profile, plan = await profile_and_plan(ports, principal, profile_id)
-    if not await pin_matches(ports, profile, pin):
-        raise ProfileLocked(profile_id=profile_id)
-    title = ports.catalogue.playable(title_id, kids=profile.kids)
+    profile, plan, title = await choose_title(ports, principal, profile_id, title_id, pin)
     now = ports.clock.now()
     stream = Stream(
         id=StreamId(ports.tokens.new_id()),
@@ -151,6 +148,17 @@ async def stop_stream(ports: Ports, principal: Principal, stream_id: StreamId) -
     if ended:
         await streams_ended(ports, [stream])
     return stream
+
+
+async def choose_title(
+    ports: Ports, principal: Principal, profile_id: ProfileId, title_id: str, pin: str | None
+) -> tuple[Profile, Plan, Title]:
+    """Who's watching what, checked: the profile's PIN when it is locked, kids' titles for a
+    kids profile; and the account's plan, for the limits."""
+    profile, plan = await profile_and_plan(ports, principal, profile_id)
+    if not await pin_matches(ports, profile, pin):
+        raise ProfileLocked(profile_id=profile_id)
+    return profile, plan, ports.catalogue.playable(title_id, kids=profile.kids)
 
 
 async def profile_and_plan(
