@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime, timedelta
 
 import httpx
-import pytest
 
 from tests.support.api import (
     account_with_devices,
     activity,
     assert_problem,
     assert_signed_in,
+    assert_signed_out,
     device_ids,
     sign_in,
     sign_up,
@@ -153,12 +153,6 @@ def test_another_accounts_device_id_cannot_be_taken_over_at_sign_in(
     assert_signed_in(client, their_tv)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: signing in again with a live session's device_id keeps both sessions, "
-    "so the device is listed twice (ending the old one would also end its streams and "
-    "downloads: a product decision, left open)",
-)
 def test_a_device_signing_in_again_while_signed_in_is_listed_once(client: httpx.Client) -> None:
     account = account_with_devices(client, 2)
     tv, phone = account.devices
@@ -167,3 +161,6 @@ def test_a_device_signing_in_again_while_signed_in_is_listed_once(client: httpx.
 
     assert again.device_id == tv.device_id
     assert sorted(device_ids(client, phone)) == sorted([tv.device_id, phone.device_id])
+    # Its earlier session ended as if it had signed out there; the new one works.
+    assert_signed_out(client, tv, "signed_out_here")
+    assert_signed_in(client, again)

@@ -80,6 +80,14 @@ async def sign_in(
         device = await _device_for(
             uow, ports, fresh.id, device_id, device_type, device_name, user_agent, now
         )
+        # A device holds one session: signing in again ends the one it had, as signing out
+        # there would (its stream stops, its downloads go), so it is listed once.
+        earlier = [
+            s for s in await uow.sessions.live_for_account(fresh.id) if s.device_id == device.id
+        ]
+        replaced = await end_and_log(
+            uow, ports, fresh.id, earlier, SignOutReason.SIGNED_OUT_HERE, None, ip
+        )
         session = Session(
             id=SessionId(ports.tokens.new_id()),
             account_id=fresh.id,
@@ -105,6 +113,7 @@ async def sign_in(
             )
         )
         await uow.commit()
+    await announce(ports, replaced)
     await account_changed(ports, fresh.id)
     return pair
 
