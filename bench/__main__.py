@@ -1,9 +1,11 @@
-"""`make bench`: issue 2's hot paths on SQLite and PostgreSQL, as a Markdown table.
+"""`make bench`: issue 2's hot paths and issue 3's streams (bench/streams.py), as Markdown tables.
 
 python -m bench                    # 3 interleaved rounds of 5 s; writes bench/results/latest.md
 python -m bench --quick            # 1 round of 1 s per measurement: a smoke run
 python -m bench --backends sqlite  # PostgreSQL runs when SCREENGATE_BENCH_POSTGRES_URL
-                                   # (or SCREENGATE_TEST_POSTGRES_URL) is set
+                                   # (or SCREENGATE_TEST_POSTGRES_URL) is set; the
+                                   # streams also on PostgreSQL + Redis leases when
+                                   # SCREENGATE_TEST_REDIS_URL is set
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import auth_reads
+from bench import auth_reads, streams
 from bench.databases import Backend, postgres_backend, postgres_url_from_env, sqlite_backend
 from bench.load import ROOT, LoadGenerator, choose_generator
 from bench.measure import Measurement, Round, Summary, run_rounds
@@ -36,6 +38,7 @@ class Options:
     connections: auth_reads.Connections
     backends: tuple[str, ...]
     output: Path | None
+    quick: bool
 
 
 def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
@@ -67,6 +70,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
         connections=auth_reads.Connections(args.connections, args.sign_in_connections),
         backends=backends,
         output=args.output or (None if args.quick else RESULTS),
+        quick=args.quick,
     )
     return options, choose_generator(args.generator)
 
@@ -84,8 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summaries = _run(chosen, options, generator, Path(scratch))
             table += auth_reads.rows(chosen.name, summaries)
             verdicts.append(_verdict(chosen, summaries))
+        # PostgreSQL + Redis leases ride on PostgreSQL.
+        stores = [*options.backends, *(["redis"] if "postgres" in options.backends else [])]
+        streams_text = streams.section(stores, options.quick, Path(scratch))
     text = _document(context, options, generator, cost, table, verdicts, skipped)
+    text += "\n\n" + streams_text
     print(text)
+    if options.output == RESULTS:
+        write_file(streams.RESULTS, streams_text)
     if options.output is not None:
         write_file(options.output, text)
         print(f"\nwritten to {options.output}", file=sys.stderr)
