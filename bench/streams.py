@@ -741,7 +741,8 @@ def document(schedule: Schedule, outcome: Outcome, context: str) -> str:
         f"- Interleaved rounds (bare, Play, heartbeat at each concurrency in turn): {timing}. "
         f"{MEDIANS if schedule.rounds > 1 else ''}Every run warms up on "
         f"its own connections for {schedule.warmup:g} s and until every client has had an "
-        "answer, then counts without a break; p50/p99 are medians of the rounds' percentiles; "
+        f"answer (at most {WARMUP_CAP_SECONDS:g} s more), then counts without a break; "
+        "p50/p99 are medians of the rounds' percentiles; "
         '"vs bare" is the median of per-round ratios to `GET /healthz`; CPU/req is the '
         "server's CPU time (all its threads; not PostgreSQL's or Redis's) per 2xx answer.",
         "",
