@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
@@ -36,6 +37,11 @@ from screengate.ports import (
 __all__ = ["SqlUnitOfWork", "create_engine_for", "sql_unit_of_work_factory"]
 
 
+# Past this, a writer gives up rather than wait on (most likely) a unit of work opened inside
+# another one in the same task, which would otherwise never end.
+WRITER_WAIT_SECONDS = 30.0
+
+
 class SqlUnitOfWork:
     """ports.UnitOfWork over an AsyncEngine. Leaving without commit() rolls back."""
 
@@ -48,12 +54,34 @@ class SqlUnitOfWork:
     streams: StreamStore
     downloads: DownloadStore
 
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        read_only: bool = False,
+        writers: asyncio.Lock | None = None,
+    ) -> None:
         self._engine = engine
         self._read_only = read_only
+        self._writers = writers
+        self._holds_writers = False
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
+        if self._writers is not None:
+            # SQLite's own wait for its write lock sleeps and retries, so a newcomer can
+            # overtake a writer that has waited for seconds; queueing this process's writers
+            # first come, first served keeps the slowest waits close to the typical one.
+            async with asyncio.timeout(WRITER_WAIT_SECONDS):
+                await self._writers.acquire()
+            self._holds_writers = True
+        try:
+            return await self._begin()
+        except BaseException:
+            self._release_writers()
+            raise
+
+    async def _begin(self) -> Self:
         connection = await self._engine.connect()
         # The pooled connection keeps its info between checkouts: set it every time.
         connection.info[READ_ONLY] = self._read_only
@@ -81,10 +109,18 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._active, None
-        # close() rolls back whatever commit() did not make permanent, and then spares the
-        # pool its own reset. An explicit rollback() first made the pool roll back a second
-        # time: one more trip to aiosqlite's thread on every read (13 trips instead of 12).
-        await connection.close()
+        try:
+            # close() rolls back whatever commit() did not make permanent, and then spares the
+            # pool its own reset. An explicit rollback() first made the pool roll back a second
+            # time: one more trip to aiosqlite's thread on every read (13 trips instead of 12).
+            await connection.close()
+        finally:
+            self._release_writers()
+
+    def _release_writers(self) -> None:
+        if self._holds_writers and self._writers is not None:
+            self._holds_writers = False
+            self._writers.release()
 
     async def commit(self) -> None:
         await self._active.commit()
@@ -109,7 +145,9 @@ def sql_unit_of_work_factory(
     """What Ports.uow (or, read_only, Ports.reader) wants: a fresh unit of work per call,
     all on one engine (and its pool)."""
 
+    writers = asyncio.Lock() if engine.dialect.name == "sqlite" and not read_only else None
+
     def new_unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, read_only=read_only)
+        return SqlUnitOfWork(engine, read_only=read_only, writers=writers)
 
     return new_unit_of_work
