@@ -8,7 +8,9 @@ prints. Domain errors become one red line and exit status 1, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import resource
 import shlex
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -73,6 +75,21 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(min=1, max=64, help="Worker processes [SCREENGATE_WORKERS].")
     ] = None,
+    backlog: Annotated[
+        int,
+        typer.Option(
+            min=128, envvar="SCREENGATE_BACKLOG", help="Connections waiting to be accepted."
+        ),
+    ] = 1024,
+    backpressure: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            envvar="SCREENGATE_BACKPRESSURE",
+            help="Connections each worker holds at once; every device listening for events "
+            "holds one (default: what the file-descriptor limit allows).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API with Granian."""
     from granian import Granian
@@ -93,9 +110,12 @@ def serve(
             f"so the throttle lets up to {workers} times as many guesses through."
         )
     url = _base_url(host, port)
+    backpressure = backpressure or connection_budget()
     out.print(f"[bold]screengate[/] on [cyan]{url}[/]  (API docs: {url}/docs)", soft_wrap=True)
     out.print(
-        f"database: {escape(_display_database(settings))}, workers: {workers}", soft_wrap=True
+        f"database: {escape(_display_database(settings))}, workers: {workers}, "
+        f"connections per worker: {backpressure:,}",
+        soft_wrap=True,
     )
     Granian(
         "screengate.app:from_env",
@@ -104,7 +124,29 @@ def serve(
         interface=Interfaces.ASGI,
         workers=workers,
         factory=True,
+        backlog=backlog,
+        backpressure=backpressure,
     ).serve()
+
+
+# Descriptors kept back from the connection budget: database pool, Redis, logs, imports.
+RESERVED_FILES = 256
+MOST_CONNECTIONS = 65_536  # per worker, by default; --backpressure allows more
+
+
+def connection_budget() -> int:
+    """How many connections one worker may hold, after raising its file limit to the hard one.
+
+    Granian's own default is backlog / workers (1,024): past that a worker accepts nothing,
+    health checks included, and every device holding GET /v1/events keeps a connection.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    files = MOST_CONNECTIONS + RESERVED_FILES if soft == resource.RLIM_INFINITY else soft
+    return max(1024, min(MOST_CONNECTIONS, files - RESERVED_FILES))
 
 
 # db
