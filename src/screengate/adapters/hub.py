@@ -18,28 +18,48 @@ MAX_REPLAY_SESSIONS = 100_000
 
 
 class QueueListener:
-    """One open event stream of one device."""
+    """One open event stream of one device.
+
+    Thousands are open at once and almost all of them wait, so a waiting stream holds only a
+    future and a timer: no asyncio.Queue (three deques and an Event), no wait_for task.
+    """
+
+    __slots__ = ("_hub", "_missed", "_pending", "_waiter", "session_id")
 
     def __init__(self, hub: LocalNoticeHub, session_id: SessionId, missed: list[Notice]) -> None:
         self.session_id = session_id
         self._hub = hub
         self._missed = missed
-        self._queue: asyncio.Queue[Notice] = asyncio.Queue()
+        self._pending: list[Notice] = []
+        self._waiter: asyncio.Future[None] | None = None
 
     def replay(self) -> list[Notice]:
         return self._missed
 
     async def next(self, within: float) -> Notice | None:
-        try:
-            return await asyncio.wait_for(self._queue.get(), within)
-        except TimeoutError:
-            return None
+        if not self._pending:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(within, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        return self._pending.pop(0) if self._pending else None
 
     def put(self, notice: Notice) -> None:
-        self._queue.put_nowait(notice)
+        self._pending.append(notice)
+        if self._waiter is not None:
+            _wake(self._waiter)
 
     def close(self) -> None:
         self._hub.drop(self)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class LocalNoticeHub:
