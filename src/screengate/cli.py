@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
+from granian.constants import HTTPModes, Interfaces
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -90,10 +91,17 @@ def serve(
             "holds one (default: what the file-descriptor limit allows).",
         ),
     ] = None,
+    http: Annotated[
+        HTTPModes,
+        typer.Option(
+            envvar="SCREENGATE_HTTP",
+            help="1: HTTP/1.1 (browsers speak HTTP/2 only over TLS, which the proxy in front "
+            "ends); auto: HTTP/2 with prior knowledge too, at ~11 KiB more per open connection.",
+        ),
+    ] = HTTPModes.http1,
 ) -> None:
     """Serve the HTTP API with Granian."""
     from granian import Granian
-    from granian.constants import Interfaces
 
     settings = _settings()
     host = host or settings.host
@@ -126,6 +134,7 @@ def serve(
         factory=True,
         backlog=backlog,
         backpressure=backpressure,
+        http=http,
     ).serve()
 
 
