@@ -102,6 +102,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                     _limits_storage(settings),
                     per_account=settings.sign_in_limit_per_account,
                     per_client=settings.sign_in_limit_per_client,
+                    fallback=MemoryCounters() if settings.redis_url else None,
                 ),
                 bus=bus,
                 revocations=revocations,
@@ -213,7 +214,14 @@ def _limits_storage(settings: Settings) -> Storage:
     if settings.redis_url:
         # Shared counters, so a client cannot spread its guesses over several instances.
         uri = settings.redis_url.replace("redis://", "async+redis://", 1)
-        return RedisStorage(uri, implementation="redispy", key_prefix="screengate:limits")
+        return RedisStorage(
+            uri,
+            implementation="redispy",
+            key_prefix="screengate:limits",
+            # An unreachable Redis must cost a sign-in a second at most, not hang it.
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+        )
     return MemoryCounters()
 
 

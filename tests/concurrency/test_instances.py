@@ -42,8 +42,12 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         yield Cluster(a, b, redis)
 
 
+_EMAILS: list[str] = []
+
+
 async def _household(client: httpx.AsyncClient) -> tuple[str, list[str]]:
     email = f"house-{time.monotonic_ns()}@example.com"
+    _EMAILS.append(email)
     await client.post(
         "/v1/auth/sign-up", json={"email": email, "password": PASSWORD, "plan": "premium"}
     )
@@ -148,6 +152,21 @@ async def _sign_out_with_redis_gone(cluster: Cluster) -> None:
         assert answer.status_code == 200
         assert len(answer.json()["signed_out"]) == DEVICES
         readiness = (await client_b.get("/readyz")).json()
+        # Without Redis no screen can be admitted safely: a clear 503, not an error page...
+        profile = (await client_b.get("/v1/account", headers=_bearer(owner))).json()
+        play = await client_b.post(
+            "/v1/streams",
+            headers=_bearer(owner),
+            json={"profile_id": profile["profiles"][0]["profile_id"], "title_id": "wild-coasts"},
+        )
+        assert (play.status_code, play.json()["code"]) == (503, "service_unavailable")
+        assert play.headers["retry-after"]
+        # ... while signing in still works, throttled by this instance's own counters.
+        again = await client_b.post(
+            "/v1/auth/sign-in",
+            json={"email": _EMAILS[-1], "password": PASSWORD, "device": {"type": "phone"}},
+        )
+        assert again.status_code == 201, again.text
     assert readiness["revocation_checks"] == "store on every request"
     await _refused_everywhere(cluster, tokens, "signed_out_everywhere")
 

@@ -10,6 +10,9 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from screengate.api.schemas import Problem
 from screengate.domain import errors
@@ -138,6 +141,19 @@ def _field_error(item: dict[str, Any]) -> dict[str, str]:
     return {"field": "body" if key == "data" else key, "message": message}
 
 
+def unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    # A store or Redis that cannot be reached: nothing was half-done (the unit of work rolled
+    # back), and trying again shortly is the right thing for the client to do.
+    log.warning("dependency_unavailable", path=request.url.path, error_type=type(error).__name__)
+    return problem(
+        503,
+        "service_unavailable",
+        "The service is briefly unavailable",
+        "Try again in a moment.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     # Never echo the exception: it may hold request data. The log line has the type and path.
     log.error(
@@ -149,5 +165,11 @@ def internal_error(request: Request[Any, Any, Any], error: Exception) -> Respons
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     errors.DomainError: domain_error,
     HTTPException: http_error,
+    RedisConnectionError: unavailable,
+    RedisTimeoutError: unavailable,
+    OperationalError: unavailable,
+    InterfaceError: unavailable,
+    ConnectionError: unavailable,
+    TimeoutError: unavailable,
     Exception: internal_error,
 }

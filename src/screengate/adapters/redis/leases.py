@@ -191,7 +191,13 @@ def redis_client(url: str, *, max_connections: int = 64, wait: float = 5.0) -> R
     redis-py's default pool would instead fail a burst of Plays with MaxConnectionsError.
     """
     pool = BlockingConnectionPool.from_url(
-        url, decode_responses=True, max_connections=max_connections, timeout=wait
+        url,
+        decode_responses=True,
+        max_connections=max_connections,
+        timeout=wait,
+        # An unreachable Redis fails a call within seconds instead of hanging it.
+        socket_connect_timeout=2.0,
+        socket_timeout=5.0,
     )
     return Redis.from_pool(pool)
 
