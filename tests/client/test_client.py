@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from contextlib import aclosing
@@ -266,3 +267,21 @@ async def test_no_token_or_password_shows_in_reprs_errors_or_logs(
     for text in shown:
         for secret in secrets:
             assert secret not in text
+
+
+async def test_a_device_that_stopped_listening_is_not_reported_as_told(
+    client: ScreengateClient,
+) -> None:
+    tv, phone = await tv_and_phone(client)
+    connected = asyncio.Event()
+    async with aclosing(tv.events(on_connect=connected.set)) as tv_events:
+        waiting = asyncio.ensure_future(anext(tv_events))
+        await asyncio.wait_for(connected.wait(), 5)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+    await asyncio.sleep(0.5)  # the server hears the connection close
+
+    receipt = await phone.sign_out_everywhere(keep_this_device=True)
+
+    assert [(entry.device_id, entry.notified) for entry in receipt] == [(tv.device_id, False)]
