@@ -14,12 +14,18 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import auth_reads, streams
-from bench.databases import Backend, postgres_backend, postgres_url_from_env, sqlite_backend
+from bench.databases import (
+    Backend,
+    postgres_backend,
+    postgres_url_from_env,
+    redis_url_from_env,
+    sqlite_backend,
+)
 from bench.load import ROOT, LoadGenerator, choose_generator
 from bench.measure import Measurement, Round, Summary, run_rounds
 from bench.report import machine, markdown_table, millis, now, per_second, percent, revision
@@ -117,13 +123,31 @@ def _backends(
             print(skipped[-1], file=sys.stderr)
         else:
             yield postgres_backend(url)
+            redis = redis_url_from_env()
+            if redis is None:
+                skipped.append(
+                    "PostgreSQL + Redis: skipped (set SCREENGATE_BENCH_REDIS_URL or "
+                    "SCREENGATE_TEST_REDIS_URL to a redis:// URL)."
+                )
+                print(skipped[-1], file=sys.stderr)
+            else:
+                # The scale-out setup: the bus keeps every instance's caches current.
+                yield _with_redis(postgres_backend(url), redis)
+
+
+@contextmanager
+def _with_redis(base: AbstractContextManager[Backend], redis_url: str) -> Iterator[Backend]:
+    with base as backend:
+        yield replace(
+            backend, name=f"{backend.name} + Redis", env={"SCREENGATE_REDIS_URL": redis_url}
+        )
 
 
 def _run(
     backend: Backend, options: Options, generator: LoadGenerator, scratch: Path
 ) -> list[Summary]:
     log = scratch / f"server-{backend.name.lower()}.log"
-    with serve(backend.url, log) as server:
+    with serve(backend.url, log, env=backend.env) as server:
         print(f"[{backend.name}] server on {server.base_url}; seeding", file=sys.stderr)
         fixture = auth_reads.seed(server)
 

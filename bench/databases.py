@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import text
@@ -24,6 +24,8 @@ class Backend:
     name: str  # as the table shows it
     url: str  # SCREENGATE_DATABASE_URL
     note: str = ""
+    # More of the server's environment, e.g. SCREENGATE_REDIS_URL for the scale-out setup.
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @contextmanager
@@ -68,3 +70,10 @@ async def _admin(url: str, statement: str) -> None:
             await connection.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+def redis_url_from_env() -> str | None:
+    for variable in ("SCREENGATE_BENCH_REDIS_URL", "SCREENGATE_TEST_REDIS_URL"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    return None
