@@ -79,6 +79,13 @@ def measurements(fixture: Fixture, connections: Connections) -> list[Measurement
             "healthz", "GET /healthz (bare)", HttpRequest("GET", "/healthz"), connections.reads
         ),
         Measurement(
+            "session",
+            "GET /v1/auth/session (revocation check only)",
+            HttpRequest("GET", "/v1/auth/session", bearer),
+            connections.reads,
+            baseline="healthz",
+        ),
+        Measurement(
             "account",
             "GET /v1/account",
             HttpRequest("GET", "/v1/account", bearer),
@@ -139,11 +146,16 @@ def rows(backend: str, summaries: list[Summary]) -> list[list[str]]:
     ]
 
 
+# Issue 4: the revocation check alone may cost at most 30% of the bare endpoint's throughput.
+REVOCATION_TARGET_RATIO = 0.70
+
+
 def verdict(summary: Summary) -> str:
-    """PASS or MISS for the reads the target is about; blank for the others."""
+    """PASS or MISS for the reads a target is about; blank for the others."""
     if summary.ratio is None:
         return ""
-    return "PASS" if summary.ratio >= TARGET_RATIO else "MISS"
+    target = REVOCATION_TARGET_RATIO if summary.measurement.key == "session" else TARGET_RATIO
+    return "PASS" if summary.ratio >= target else "MISS"
 
 
 def _sign_up(email: str, password: str) -> dict[str, str]:

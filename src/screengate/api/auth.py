@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, post
+from litestar import Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
 from screengate.api.deps import current_device
 from screengate.api.docs import AUTHED, BEARER, problems
-from screengate.api.schemas import Refresh, SignedUp, SignIn, SignUp, Tokens
+from screengate.api.schemas import Refresh, SessionOut, SignedUp, SignIn, SignUp, Tokens
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
@@ -57,6 +57,22 @@ async def sign_out_here(ports: Ports, device: Principal, ip: str | None) -> None
     await sign_out.sign_out(ports, device, ip)
 
 
+@get(
+    "/session",
+    dependencies={"device": Provide(current_device)},
+    responses=problems(*AUTHED),
+    description="Is this device still signed in? The revocation check every request makes, "
+    "and nothing else.",
+)
+async def session(device: Principal) -> SessionOut:
+    return SessionOut(
+        account_id=device.account_id,
+        device_id=device.device_id,
+        session_id=device.session_id,
+        access_token_expires_at=device.expires_at,
+    )
+
+
 router = Router(
-    "/v1/auth", route_handlers=[sign_up, sign_in, refresh, sign_out_here], tags=["auth"]
+    "/v1/auth", route_handlers=[sign_up, sign_in, refresh, sign_out_here, session], tags=["auth"]
 )

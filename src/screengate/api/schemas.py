@@ -164,6 +164,13 @@ class Tokens(Struct):
         )
 
 
+class SessionOut(Struct):
+    account_id: str
+    device_id: str
+    session_id: str
+    access_token_expires_at: datetime
+
+
 class PlanOut(Struct):
     name: str
     max_streams: int
