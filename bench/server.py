@@ -182,6 +182,26 @@ def process_group_cpu_seconds(group: int) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def process_group_rss_bytes(group: int) -> int | None:
+    """Resident memory of the live processes in a process group, from /proc; None off Linux."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    total = 0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) != group:  # pgrp
+                continue
+            status = (stat.parent / "status").read_text()
+        except OSError:
+            continue  # the process has just gone
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024  # kB
+    return total
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
