@@ -1,4 +1,5 @@
-"""`make bench`: issue 2's hot paths and issue 3's streams (bench/streams.py), as Markdown tables.
+"""`make bench`: issue 2's hot paths, issue 3's streams (bench/streams.py) and issue 4's fan-out
+(bench/fanout.py), as Markdown tables.
 
 python -m bench                    # 3 interleaved rounds of 5 s; writes bench/results/latest.md
 python -m bench --quick            # 1 round of 1 s per measurement: a smoke run
@@ -6,6 +7,8 @@ python -m bench --backends sqlite  # PostgreSQL runs when SCREENGATE_BENCH_POSTG
                                    # (or SCREENGATE_TEST_POSTGRES_URL) is set; the
                                    # streams also on PostgreSQL + Redis leases when
                                    # SCREENGATE_TEST_REDIS_URL is set
+python -m bench --fanout 2000      # the fan-out at other sizes (default 1000,10000;
+                                   # quick 200); --fanout 0 leaves it out
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import auth_reads, streams
+from bench import auth_reads, fanout, streams
 from bench.databases import (
     Backend,
     postgres_backend,
@@ -45,6 +48,7 @@ class Options:
     backends: tuple[str, ...]
     output: Path | None
     quick: bool
+    fanout: tuple[int, ...]  # devices per fan-out run; none: no fan-out
 
 
 def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
@@ -64,6 +68,9 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
         type=Path,
         help=f"where to write the table (default {RESULTS.relative_to(ROOT)}; quick: nowhere)",
     )
+    parser.add_argument(
+        "--fanout", help="devices per fan-out run, comma-separated (1000,10000; quick 200; 0: none)"
+    )
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = set(backends) - set(BACKENDS)
@@ -77,6 +84,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
         backends=backends,
         output=args.output or (None if args.quick else RESULTS),
         quick=args.quick,
+        fanout=tuple(n for n in fanout.parse_sizes(args.fanout, args.quick) if n > 0),
     )
     return options, choose_generator(args.generator)
 
@@ -88,24 +96,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     table: list[list[str]] = []
     verdicts: list[str] = []
     skipped: list[str] = []
+    reads: list[tuple[str, Summary]] = []
+    fanout_text = ""
     with tempfile.TemporaryDirectory(prefix="screengate-bench-") as scratch:
         for backend in _backends(options.backends, Path(scratch), skipped):
             with backend as chosen:
                 summaries = _run(chosen, options, generator, Path(scratch))
             table += auth_reads.rows(chosen.name, summaries)
             verdicts.append(_verdict(chosen, summaries))
+            reads += [(chosen.name, s) for s in summaries]
         # PostgreSQL + Redis leases ride on PostgreSQL.
         stores = [*options.backends, *(["redis"] if "postgres" in options.backends else [])]
         streams_text = streams.section(stores, options.quick, Path(scratch))
+        if options.fanout:
+            # The revocation check's cost comes from the reads above, not a second measurement.
+            setups = [s for s in fanout.SETUPS if s in _fanout_setups(options.backends)]
+            fanout_text = fanout.section(setups, options.fanout, Path(scratch), reads)
     text = _document(context, options, generator, cost, table, verdicts, skipped)
     text += "\n\n" + streams_text
+    if fanout_text:
+        text += "\n\n" + fanout_text
     print(text)
     if options.output == RESULTS:
         write_file(streams.RESULTS, streams_text)
+        if fanout_text:
+            write_file(fanout.RESULTS, fanout_text)
     if options.output is not None:
         write_file(options.output, text)
         print(f"\nwritten to {options.output}", file=sys.stderr)
     return 0
+
+
+def _fanout_setups(backends: tuple[str, ...]) -> set[str]:
+    """SQLite alone, and two instances on PostgreSQL + Redis when PostgreSQL is chosen."""
+    return {"sqlite" if backend == "sqlite" else "redis" for backend in backends}
 
 
 def _backends(

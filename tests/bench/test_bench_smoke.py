@@ -10,16 +10,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # The whole run: server start, seeding at production argon2 cost, 4 measurements; then the
-# streams (bench/streams.py): two more servers, 6 measurements and a 3 s lease running out.
+# streams (bench/streams.py): two more servers, 6 measurements and a 3 s lease running out;
+# then the fan-out (bench/fanout.py): one more server and 200 listening devices.
 SECONDS = 100
 
 EXPECTED_ROWS = (
     "GET /healthz (bare)",
+    "GET /v1/auth/session (revocation check only)",
     "GET /v1/account",
     "GET /v1/devices (10 devices)",
     "POST /v1/auth/sign-in",
 )
 STREAMS_HEADING = "## Benchmark: streams"
+FANOUT_HEADING = "## Benchmark: fan-out"
 EXPECTED_STREAM_ROWS = [
     [clients, label]
     for clients in ("1", "16")
@@ -63,7 +66,7 @@ def table_rows(markdown: str) -> list[list[str]]:
 
 @pytest.mark.timeout(SECONDS + 5)
 def test_the_quick_benchmark_prints_a_row_per_hot_path_with_figures() -> None:
-    output = run_quick_bench()
+    output, _, fanout = run_quick_bench().partition(FANOUT_HEADING)
     reads, _, streams = output.partition(STREAMS_HEADING)
 
     rows = table_rows(reads)
@@ -73,7 +76,7 @@ def test_the_quick_benchmark_prints_a_row_per_hot_path_with_figures() -> None:
         assert requests_per_second > 0, row
         assert row[-1] == "0", f"non-2xx answers in {row}"
     assert "built-in asyncio client" in output
-    assert "SQLite: GET /v1/account" in output
+    assert "SQLite: GET /v1/auth/session" in output
 
     throughput, _, vanished = streams.partition("### The screen a vanished device keeps")
     stream_rows = table_rows(throughput)
@@ -83,3 +86,6 @@ def test_the_quick_benchmark_prints_a_row_per_hot_path_with_figures() -> None:
         assert row[-2:] == ["0", "0"], f"409s or other non-2xx answers in {row}"
     [vanish] = table_rows(vanished)
     assert vanish[-1] == "PASS", vanish
+
+    [told] = table_rows(fanout)
+    assert told[1:4] == ["200", "200", "200"], told  # devices, streams open, told
