@@ -608,7 +608,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if output is not None:
         write_file(output, text)
         print(f"\nwritten to {output}", file=sys.stderr)
+    if output == RESULTS:
+        latest = RESULTS.with_name("latest.md")
+        write_file(latest, replace_section(latest, text))
+        print(f"and as the fan-out section of {latest}", file=sys.stderr)
     return 0
+
+
+def replace_section(path: Path, section: str) -> str:
+    """The file with its fan-out section (up to the next "## " heading) swapped for this one,
+    or this one added at the end."""
+    heading = section.splitlines()[0]
+    old = path.read_text() if path.exists() else ""
+    start = old.find(heading)
+    if start < 0:
+        return (old.rstrip() + "\n\n" if old.strip() else "") + section
+    end = old.find("\n## ", start + len(heading))
+    rest = old[end + 1 :] if end >= 0 else ""
+    return old[:start] + section.rstrip() + "\n" + ("\n" + rest if rest else "")
 
 
 def parse_sizes(text: str | None, quick: bool) -> tuple[int, ...]:
