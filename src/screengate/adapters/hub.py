@@ -91,8 +91,10 @@ class LocalNoticeHub:
         if isinstance(message, Delivery):
             self._heard(message)
             return
-        told = self._route(message)
+        handed, told = self._route(message)
         if told:
+            # Word of who is told goes out before the streams wake: thousands of them writing
+            # first kept the Delivery (and so the sign-out's receipt) waiting for over a second.
             await self._bus.publish(
                 Delivery(
                     announcement_id=message.id,
@@ -100,24 +102,30 @@ class LocalNoticeHub:
                     at=max(n.at for n in message.notices),
                 )
             )
+        for listener, notice in handed:
+            listener.put(notice)
 
     def expect(self, announcement_id: str) -> Watch:
         watch = Watch(lambda: self._watches.pop(announcement_id, None))
         self._watches[announcement_id] = watch
         return watch
 
-    def _route(self, announcement: Announcement) -> list[SessionId]:
+    def _route(
+        self, announcement: Announcement
+    ) -> tuple[list[tuple[QueueListener, Notice]], list[SessionId]]:
+        """Which open streams get which notices, and which devices that tells of a sign-out."""
+        handed: list[tuple[QueueListener, Notice]] = []
         # A dict, not a list: "Sign out of all devices" tells thousands of sessions at once,
         # and a membership test on a list made that quadratic (0.8 s for 10,000).
         told: dict[SessionId, None] = {}
         now = time.monotonic()
         for notice in announcement.notices:
             self._remember(notice, now)
-            for listener in list(self._listeners.get(notice.session_id, ())):
-                listener.put(notice)
+            for listener in self._listeners.get(notice.session_id, ()):
+                handed.append((listener, notice))
                 if notice.kind is NoticeKind.SIGNED_OUT:
                     told[notice.session_id] = None
-        return list(told)
+        return handed, list(told)
 
     def _heard(self, delivery: Delivery) -> None:
         watch = self._watches.get(delivery.announcement_id)
