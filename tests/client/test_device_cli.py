@@ -15,7 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from screengate.emulator import device_app
 from tests.client.conftest import PASSWORD, new_email
 from tests.support.live_server import LiveServer
 
@@ -198,3 +200,17 @@ def test_device_commands_without_a_state_file_say_to_sign_in_first(tmp_path: Pat
     assert done.returncode == 1
     assert "run `screengate device sign-in` first" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_device_sign_in_asks_for_the_password_without_echoing_it(
+    server: LiveServer, tmp_path: Path, account: str
+) -> None:
+    state = tmp_path / "phone.json"
+    arguments = ["sign-in", "--url", server.base_url, "--email", account, "--type", "phone"]
+
+    result = CliRunner().invoke(device_app, [*arguments, "--state", str(state)], input=PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    assert "Password:" in result.output
+    assert PASSWORD not in result.output
+    assert json.loads(state.read_text())["type"] == "phone"
