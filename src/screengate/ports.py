@@ -70,6 +70,9 @@ class SessionStore(Protocol):
     async def save(self, session: Session) -> None:
         """Everything but the receipt (told_at, confirmed_at), which only mark_* write."""
 
+    async def save_many(self, sessions: Sequence[Session]) -> None:
+        """save() for many at once: "Sign out of all devices" may end thousands."""
+
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
     ) -> None:
@@ -143,6 +146,9 @@ class DownloadStore(Protocol):
 
 class SecurityLog(Protocol):
     async def add(self, event: SecurityEvent) -> None: ...
+
+    async def add_many(self, events: Sequence[SecurityEvent]) -> None:
+        """add() for many at once, in their order."""
 
     async def page(
         self, account_id: AccountId, *, before_id: int | None, limit: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.sessions import ReceiptStatus, SignOutReason
 from tests.contract.factories import T0, make_account, make_device, make_session
 from tests.contract.test_stores import UowFactory, store
@@ -87,3 +88,35 @@ async def test_saving_a_session_keeps_its_receipt(uow_factory: UowFactory) -> No
         read = await uow.sessions.get(session.id)
     assert read is not None
     assert read.told_at == T0
+
+
+async def test_many_sessions_and_events_are_written_at_once_in_order(
+    uow_factory: UowFactory,
+) -> None:
+    account = make_account()
+    device = make_device(account)
+    sessions = [make_session(device) for _ in range(5)]
+    await store(uow_factory, account, device, *sessions)
+    for n, session in enumerate(sessions):
+        session.sign_out(SignOutReason.SIGNED_OUT_EVERYWHERE, T0 + timedelta(seconds=n))
+    events = [
+        SecurityEvent(
+            account_id=account.id,
+            kind=EventKind.SIGNED_OUT,
+            at=T0,
+            session_id=s.id,
+            detail={"n": n},
+        )
+        for n, s in enumerate(sessions)
+    ]
+    async with uow_factory() as uow:
+        await uow.sessions.save_many(sessions)
+        await uow.events.add_many(events)
+        await uow.commit()
+    async with uow_factory() as uow:
+        read = [await uow.sessions.get(s.id) for s in sessions]
+        logged = await uow.events.page(account.id, before_id=None, limit=10)
+    assert [(r.sign_out_reason, r.signed_out_at) for r in read if r] == [
+        (SignOutReason.SIGNED_OUT_EVERYWHERE, T0 + timedelta(seconds=n)) for n in range(5)
+    ]
+    assert [e.detail["n"] for e in logged] == [4, 3, 2, 1, 0]

@@ -120,6 +120,10 @@ class MemorySessionStore(_Stores):
         told, confirmed = (stored.told_at, stored.confirmed_at) if stored else (None, None)
         self.state.sessions[session.id] = replace(session, told_at=told, confirmed_at=confirmed)
 
+    async def save_many(self, sessions: Sequence[Session]) -> None:
+        for session in sessions:
+            await self.save(session)
+
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
     ) -> None:
@@ -188,6 +192,10 @@ class MemoryCredentialStore(_Stores):
 class MemorySecurityLog(_Stores):
     async def add(self, event: SecurityEvent) -> None:
         self.state.events.append(replace(event, id=len(self.state.events) + 1))
+
+    async def add_many(self, events: Sequence[SecurityEvent]) -> None:
+        for event in events:
+            await self.add(event)
 
     async def page(
         self, account_id: AccountId, *, before_id: int | None, limit: int

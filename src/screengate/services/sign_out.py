@@ -115,15 +115,15 @@ async def end_and_log(
     )
     devices = {d.id: d for d in await uow.devices.for_account(account_id)}
     by_name = devices[by.device_id].name if by and by.device_id in devices else None
+    ended = [s for s in sessions if s.id in set(outcome.session_ids)]
     signed_out: list[SignedOutDevice] = []
-    for session in sessions:
-        if session.id not in outcome.session_ids:
-            continue
-        await uow.sessions.save(session)
+    events: list[SecurityEvent] = []
+    location = ports.geo.locate(ip)
+    for session in ended:
         device = devices.get(session.device_id)
         name = device.name if device else "Unknown device"
         signed_out.append(SignedOutDevice(session.device_id, name, False, session.id))
-        await uow.events.add(
+        events.append(
             SecurityEvent(
                 account_id=account_id,
                 kind=kind,
@@ -132,7 +132,7 @@ async def end_and_log(
                 device_name=name,
                 session_id=session.id,
                 ip=ip,
-                location=ports.geo.locate(ip),
+                location=location,
                 detail={
                     "reason": reason.value,
                     "by_device_id": by.device_id if by else None,
@@ -140,6 +140,10 @@ async def end_and_log(
                 },
             )
         )
+    # Thousands of devices at once ("Sign out of all devices") cost two statements, not
+    # two per device.
+    await uow.sessions.save_many(ended)
+    await uow.events.add_many(events)
     announcement = Announcement(
         id=ports.tokens.new_id(),
         account_id=account_id,

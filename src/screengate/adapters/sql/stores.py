@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Row,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -134,6 +145,24 @@ class SqlSessionStore(SqlStore):
             update(sessions).where(sessions.c.id == session.id).values(_session_values(session))
         )
 
+    async def save_many(self, many: Sequence[Session]) -> None:
+        if not many:
+            return
+        # One executemany; the WHERE names the row by a bound parameter of its own.
+        statement = (
+            update(sessions)
+            .where(sessions.c.id == bindparam("session_id"))
+            .values({column: bindparam(f"new_{column}") for column in _SAVED_SESSION_COLUMNS})
+        )
+        rows = [
+            {
+                "session_id": s.id,
+                **{f"new_{c}": v for c, v in _session_values(s).items() if c != "id"},
+            }
+            for s in many
+        ]
+        await self._connection.execute(statement, rows)
+
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
     ) -> None:
@@ -219,6 +248,13 @@ class SqlCredentialStore(SqlStore):
 class SqlSecurityLog(SqlStore):
     async def add(self, event: SecurityEvent) -> None:
         await self._connection.execute(insert(security_events).values(_event_values(event)))
+
+    async def add_many(self, events: Sequence[SecurityEvent]) -> None:
+        if events:
+            # One executemany: ids are still given in this order.
+            await self._connection.execute(
+                insert(security_events), [_event_values(e) for e in events]
+            )
 
     async def page(
         self, account_id: AccountId, *, before_id: int | None, limit: int
@@ -405,6 +441,18 @@ def _device(row: Row[Any]) -> Device:
         user_agent=row.user_agent,
         last_activity=activity,
     )
+
+
+_SAVED_SESSION_COLUMNS = (
+    "account_id",
+    "device_id",
+    "created_at",
+    "last_seen_at",
+    "ip",
+    "location",
+    "signed_out_at",
+    "sign_out_reason",
+)
 
 
 def _session_values(session: Session) -> dict[str, Any]:
