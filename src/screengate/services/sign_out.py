@@ -115,7 +115,8 @@ async def end_and_log(
     )
     devices = {d.id: d for d in await uow.devices.for_account(account_id)}
     by_name = devices[by.device_id].name if by and by.device_id in devices else None
-    ended = [s for s in sessions if s.id in set(outcome.session_ids)]
+    ending = set(outcome.session_ids)
+    ended = [s for s in sessions if s.id in ending]
     signed_out: list[SignedOutDevice] = []
     events: list[SecurityEvent] = []
     location = ports.geo.locate(ip)
