@@ -35,7 +35,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             yield
 
     metrics = PrometheusConfig(
-        app_name="screengate", prefix="screengate", group_path=True, exclude=["/metrics"]
+        app_name="screengate",
+        prefix="screengate",
+        group_path=True,
+        # Event streams last hours: as request durations they would only skew the histograms.
+        exclude=["/metrics", "/v1/events", "/events", "/tv/events"],
     )
     return Litestar(
         route_handlers=[
