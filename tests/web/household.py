@@ -6,13 +6,15 @@ from typing import Any
 
 import httpx
 
-from tests.support.api import Account, Device, sign_in, sign_up
+from tests.support.api import PASSWORD, Account, Device, sign_in, sign_up
 
 
-def household(api: httpx.Client, plan: str = "premium") -> tuple[Account, Device]:
+def household(
+    api: httpx.Client, plan: str = "premium", email: str | None = None, password: str = PASSWORD
+) -> tuple[Account, Device]:
     """A new account and a TV signed in to it through the API (the "other device")."""
-    account = sign_up(api, plan=plan)
-    return account, sign_in(api, account, "Living Room TV", "smart_tv")
+    created = sign_up(api, email, password, plan)
+    return created, sign_in(api, created, "Living Room TV", "smart_tv")
 
 
 def profiles(api: httpx.Client, device: Device) -> list[dict[str, Any]]:

@@ -176,17 +176,20 @@ def test_the_event_stream_tells_an_open_page_it_was_signed_out_and_why(
     assert '"location": "/sign-in?reason=signed_out_remotely"' in data
 
 
-def test_sign_in_errors_say_what_to_do(database_url: str, api: httpx.Client) -> None:
+@pytest.mark.parametrize("sign_in_url", ["/sign-in", "/tv/sign-in"], ids=["website", "tv"])
+def test_sign_in_errors_say_what_to_do(
+    database_url: str, api: httpx.Client, sign_in_url: str
+) -> None:
     account = sign_up(api)
     settings = web_settings(database_url, sign_in_limit_per_account="2/minute")
     with live_server(settings) as throttled, httpx.Client(base_url=throttled.base_url) as client:
-        token = csrf_of(client.get("/sign-in"))
+        token = csrf_of(client.get(sign_in_url))
         wrong = {"email": account.email, "password": "not it", "_csrf_token": token}
-        first = client.post("/sign-in", data=wrong)
+        first = client.post(sign_in_url, data=wrong)
         assert first.status_code == 400
         assert "Incorrect email or password" in first.text
-        client.post("/sign-in", data=wrong)
-        limited = client.post("/sign-in", data=wrong)
+        client.post(sign_in_url, data=wrong)
+        limited = client.post(sign_in_url, data=wrong)
         assert limited.status_code == 429
         assert re.search(r"Too many sign-in attempts\. Try again in \d+ seconds\.", limited.text)
         assert int(limited.headers["retry-after"]) > 0

@@ -19,6 +19,7 @@ from screengate.domain.devices import DEFAULT_DEVICE_NAMES, DeviceType
 from screengate.domain.errors import SignedOut
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.sessions import SignOutReason
+from screengate.web import keyboard
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -34,7 +35,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     environment.filters.update(
         ago=ago, when=when, device_kind=device_kind, describe=describe, poster=poster
     )
-    environment.globals.update(signed_out_detail=signed_out_detail)
+    environment.globals.update(signed_out_detail=signed_out_detail, tv_keyboard=keyboard.rows)
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
 
 
