@@ -156,8 +156,12 @@ def new_device(browser: Browser, server: LiveServer, artifacts: Path) -> Iterato
     contexts: list[BrowserContext] = []
     shots = Shots(artifacts)
 
-    def open_device(user_agent: str = CHROME_ON_WINDOWS) -> Device:
-        context = browser.new_context(viewport=VIEWPORT, user_agent=user_agent)  # type: ignore[arg-type]
+    def open_device(user_agent: str = CHROME_ON_WINDOWS, javascript: bool = True) -> Device:
+        context = browser.new_context(
+            viewport=VIEWPORT,  # type: ignore[arg-type]
+            user_agent=user_agent,
+            java_script_enabled=javascript,
+        )
         context.set_default_timeout(5_000)
         contexts.append(context)
         return Device(context, server.base_url, shots)

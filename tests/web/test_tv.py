@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.support.api import new_email
+from tests.support.api import new_email, sign_up
 from tests.support.live_server import LiveServer
 from tests.web.conftest import TV_BROWSER, NewDevice
 from tests.web.household import add_profile, household, rename_first_profile, streaming_devices
@@ -167,4 +167,18 @@ def test_a_wrong_password_is_said_on_the_tv_and_the_remote_puts_it_right(
 
     remote.type(account.password)
     remote.choose("next")  # the keys' Sign In
+    expect(page.get_by_role("heading", name="Who's watching?")).to_be_visible()
+
+
+def test_without_javascript_the_tv_signs_in_with_plain_fields(
+    api: httpx.Client, new_device: NewDevice
+) -> None:
+    account = sign_up(api)
+    tv = new_device(TV_BROWSER, javascript=False)
+    page = tv.open("/tv/sign-in")
+    expect(page.get_by_role("region", name="On-screen keyboard")).to_be_hidden()
+    page.get_by_label("Email", exact=True).fill(account.email)
+    page.get_by_label("Password", exact=True).fill(account.password)
+    tv.shot("tv-sign-in-without-javascript")
+    page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Who's watching?")).to_be_visible()
