@@ -62,6 +62,9 @@ def live_server(
         log_config=None,
         log_level=log_level,
         access_log=access_log,
+        # The app decides whom to believe (SCREENGATE_TRUSTED_PROXIES), as under Granian:
+        # uvicorn must not rewrite the scheme and client from loopback's X-Forwarded-* first.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so, and

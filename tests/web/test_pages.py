@@ -73,10 +73,11 @@ def test_the_api_takes_no_cookie_as_a_credential(
     assert browser_like.get("/v1/account").status_code == 401
 
 
-def test_session_cookies_are_httponly_and_lax_and_secure_behind_an_https_proxy(
+def test_session_and_csrf_cookies_are_httponly_and_lax_and_secure_behind_an_https_proxy(
     browser_like: httpx.Client, api: httpx.Client, database_url: str
 ) -> None:
     account = sign_up(api)
+    assert "secure" not in cookie_header(browser_like.get("/sign-in"), "csrftoken").lower()
     plain = sign_in_web(browser_like, account)
     for name in ("sg_access", "sg_refresh"):
         header = cookie_header(plain, name).lower()
@@ -84,11 +85,22 @@ def test_session_cookies_are_httponly_and_lax_and_secure_behind_an_https_proxy(
         assert "samesite=lax" in header
         assert "path=/" in header
         assert "secure" not in header
+    # A client that only says it came over https is not a trusted proxy: nothing changes.
+    untrusted = httpx.get(
+        str(browser_like.base_url.join("/tv/sign-in")), headers={"x-forwarded-proto": "https"}
+    )
+    assert "secure" not in cookie_header(untrusted, "csrftoken").lower()
 
     settings = web_settings(database_url, trusted_proxies=["127.0.0.1"])
     with live_server(settings) as proxied, httpx.Client(base_url=proxied.base_url) as client:
+        plain_request = httpx.get(f"{proxied.base_url}/tv/sign-in")
+        assert "secure" not in cookie_header(plain_request, "csrftoken").lower()
         https = {"x-forwarded-proto": "https"}
         form = client.get("/sign-in", headers=https)
+        csrf_cookie = cookie_header(form, "csrftoken")
+        assert "secure" in csrf_cookie.lower()
+        assert "httponly" in csrf_cookie.lower()
+        # The browser sends its Secure cookie back only over https, i.e. through the proxy.
         answer = client.post(
             "/sign-in",
             data={
@@ -96,7 +108,7 @@ def test_session_cookies_are_httponly_and_lax_and_secure_behind_an_https_proxy(
                 "password": account.password,
                 "_csrf_token": csrf_of(form),
             },
-            headers=https,
+            headers={**https, "cookie": csrf_cookie.partition(";")[0]},
         )
         assert answer.status_code == 303, answer.text
         assert "secure" in cookie_header(answer, "sg_refresh").lower()

@@ -9,18 +9,17 @@ from __future__ import annotations
 import secrets
 
 from litestar import Router
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from screengate.config import Settings
 from screengate.web import account, entry, events, profiles, tv, watching
 from screengate.web.cookies import PendingCookies
+from screengate.web.csrf import PageCSRF
 from screengate.web.deps import WebKeys
-from screengate.web.errors import CSRF_COOKIE, handlers_for
+from screengate.web.errors import handlers_for
 from screengate.web.render import STATIC, template_config
 from screengate.web.session import Refresher, current_viewer
 from screengate.web.surfaces import TV, WEB, Surface
@@ -69,8 +68,6 @@ TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]
 def routers(settings: Settings) -> list[Router]:
     """The website at /, the TV app at /tv, and their assets at /static."""
     secret = settings.web_secret or secrets.token_hex(32)
-    # Only these routers carry the CSRF check: the JSON API (bearer tokens) never sees it.
-    csrf = CSRFConfig(secret=secret, cookie_name=CSRF_COOKIE, cookie_httponly=True)
     keys, refresher = WebKeys(secret.encode()), Refresher()
 
     def surface_router(
@@ -85,7 +82,8 @@ def routers(settings: Settings) -> list[Router]:
                 "refresher": Provide(lambda: refresher, sync_to_thread=False),
                 "viewer": Provide(current_viewer),
             },
-            middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), PendingCookies],
+            # Only these routers carry the CSRF check: the JSON API (bearer tokens) never sees it.
+            middleware=[DefineMiddleware(PageCSRF, secret=secret), PendingCookies],
             exception_handlers=handlers_for(surface),
             include_in_schema=False,
         )

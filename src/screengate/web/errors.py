@@ -15,15 +15,12 @@ from litestar.types import ExceptionHandlersMap
 from screengate.api.problems import status_of
 from screengate.domain.errors import DomainError, InvalidToken, SignedOut
 from screengate.web.cookies import cleared_cookies
+from screengate.web.csrf import CSRF_COOKIE
 from screengate.web.render import page
 from screengate.web.session import NotSignedIn
 from screengate.web.surfaces import Surface
 
 log = structlog.get_logger("screengate.web")
-
-# Litestar's CSRF middleware sets its cookie only when there is none; a token signed with a
-# secret this process no longer has (a restart) must be dropped for a fresh one to be set.
-CSRF_COOKIE = "csrftoken"
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
