@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -62,7 +63,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             "ports": Provide(ports_of, sync_to_thread=False),
             "ip": Provide(client_ip, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        # An address no route answers is a page for a browser, a problem for the API.
+        exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: web.not_found_anywhere},
         middleware=[metrics.middleware],
         openapi_config=OpenAPIConfig(
             title="screengate",

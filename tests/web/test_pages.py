@@ -335,3 +335,36 @@ def test_security_activity_pages_back_through_the_log(
     second = browser_like.get(older.group(1))
     assert "Account created on the premium plan" in second.text
     assert 'href="/account/activity">Newest' in second.text
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("path", "stylesheet"), [("/no-such-page", "/static/app.css"), ("/tv/nope", "/static/tv.css")]
+)
+def test_an_unknown_address_is_a_page_not_found_for_a_browser(
+    browser_like: httpx.Client, path: str, stylesheet: str
+) -> None:
+    answer = browser_like.get(path, headers={"accept": BROWSER_ACCEPT})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Page not found" in answer.text
+    assert stylesheet in answer.text  # the website's page, or the TV's
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/v1/no-such-thing", BROWSER_ACCEPT),
+        ("/no-such-page", "application/json"),
+        ("/tv/nope", "*/*"),
+    ],
+)
+def test_an_unknown_address_is_a_problem_for_the_api_and_json_clients(
+    browser_like: httpx.Client, path: str, accept: str
+) -> None:
+    answer = browser_like.get(path, headers={"accept": accept})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"] == "not_found"

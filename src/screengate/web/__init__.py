@@ -19,12 +19,12 @@ from screengate.web import account, entry, events, profiles, tv, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import WebKeys
-from screengate.web.errors import handlers_for
+from screengate.web.errors import handlers_for, not_found_anywhere
 from screengate.web.render import STATIC, template_config
 from screengate.web.session import Refresher, current_viewer
 from screengate.web.surfaces import TV, WEB, Surface
 
-__all__ = ["routers", "template_config"]
+__all__ = ["not_found_anywhere", "routers", "template_config"]
 
 # Pages both surfaces have; each renders its own templates and keeps its own cookies.
 SHARED: list[ControllerRouterHandler] = [

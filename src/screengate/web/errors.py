@@ -12,13 +12,14 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
+from screengate.api.problems import http_error as http_problem
 from screengate.api.problems import status_of
 from screengate.domain.errors import DomainError, InvalidToken, SignedOut
 from screengate.web.cookies import cleared_cookies
 from screengate.web.csrf import CSRF_COOKIE
 from screengate.web.render import page
 from screengate.web.session import NotSignedIn
-from screengate.web.surfaces import Surface
+from screengate.web.surfaces import TV, WEB, Surface
 
 log = structlog.get_logger("screengate.web")
 
@@ -73,57 +74,41 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         if wants_json(request):
             body = {"code": error.code, "detail": error.detail, **_plain(error.extra)}
             return Response(body, status_code=status)
-        return page(
-            request,
-            surface.template("error.html"),
-            status=status,
-            title=error.title,
-            detail=error.detail,
-        )
+        return error_page(request, surface, status, error.title, error.detail)
 
     def forbidden(
         request: Request[Any, Any, Any], error: PermissionDeniedException
     ) -> Response[Any]:
         # The only 403 the pages raise themselves is the CSRF middleware's.
-        response = page(
+        response = error_page(
             request,
-            surface.template("error.html"),
-            status=403,
-            title="This form has expired",
-            detail="For your safety, forms work for one visit. "
+            surface,
+            403,
+            "This form has expired",
+            "For your safety, forms work for one visit. "
             "Go back, reload the page and send it again.",
         )
         response.delete_cookie(CSRF_COOKIE, path="/")
         return response
 
     def not_found(request: Request[Any, Any, Any], _: NotFoundException) -> Response[Any]:
-        return page(
-            request,
-            surface.template("error.html"),
-            status=404,
-            title="Page not found",
-            detail="There is nothing at this address.",
-        )
+        return _page_not_found(request, surface)
 
     def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-        return page(
-            request,
-            surface.template("error.html"),
-            status=error.status_code,
-            title="That did not work",
-            detail=str(error.detail),
+        return error_page(
+            request, surface, error.status_code, "That did not work", str(error.detail)
         )
 
     def internal(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
         log.error(
             "web_error", path=request.url.path, error_type=type(error).__name__, exc_info=error
         )
-        return page(
+        return error_page(
             request,
-            surface.template("error.html"),
-            status=500,
-            title="Something went wrong on our side",
-            detail="Please try again in a moment.",
+            surface,
+            500,
+            "Something went wrong on our side",
+            "Please try again in a moment.",
         )
 
     return {
@@ -136,6 +121,34 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         HTTPException: http_error,
         Exception: internal,
     }
+
+
+def not_found_anywhere(request: Request[Any, Any, Any], error: NotFoundException) -> Response[Any]:
+    """An address no route answers: a browser gets the website's or the TV's own page; the API's
+    clients, and anyone who asks for JSON, the problem with its code (api/problems.py)."""
+    if not _is_page_request(request):
+        return http_problem(request, error)
+    path = request.url.path
+    surface = TV if path == TV.home_url or path.startswith(TV.home_url + "/") else WEB
+    return _page_not_found(request, surface)
+
+
+def _is_page_request(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path == "/v1" or path.startswith("/v1/"):
+        return False
+    return "text/html" in request.headers.get("accept", "") and not wants_json(request)
+
+
+def _page_not_found(request: Request[Any, Any, Any], surface: Surface) -> Response[Any]:
+    return error_page(request, surface, 404, "Page not found", "There is nothing at this address.")
+
+
+def error_page(
+    request: Request[Any, Any, Any], surface: Surface, status: int, title: str, detail: str
+) -> Response[Any]:
+    """The surface's own error screen: what went wrong, and the way back to the start."""
+    return page(request, surface.template("error.html"), status=status, title=title, detail=detail)
 
 
 def _plain(extra: dict[str, Any]) -> dict[str, Any]:
