@@ -21,7 +21,8 @@ from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.config import Settings
 from screengate.logs import configure_logging
 from screengate.ports import Clock
-from screengate.wiring import open_ports
+from screengate.web.deps import WebKeys
+from screengate.wiring import open_ports, web_secret
 
 VERSION = "0.1.0"
 
@@ -33,6 +34,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_ports(settings, clock=clock) as ports:
             app.state.ports = ports
+            # Before the first request: the pages sign with it (it may live in the database).
+            app.state.web_keys = WebKeys((await web_secret(settings, ports.clock)).encode())
             yield
 
     metrics = PrometheusConfig(
@@ -55,7 +58,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             downloads.titles,
             events.events,
             health.Metrics,
-            *web.routers(settings),
+            *web.routers(),
         ],
         template_config=web.template_config(),
         lifespan=[lifespan],

@@ -56,8 +56,8 @@ class Settings(BaseSettings):
     geoip_database: Path | None = None
     # Addresses of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: list[str] = Field(default_factory=list)
-    # Signs the website's CSRF tokens and profile choice. Unset: a random one per process, so
-    # forms opened before a restart must be sent again. Set it when running several workers.
+    # Signs the website's CSRF tokens and profile choice. Unset: one made on the first start and
+    # kept in the database (table server_secrets), shared by every worker and instance on it.
     web_secret: str | None = Field(default=None, min_length=32)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     log_level: str = "INFO"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
@@ -130,6 +131,25 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             )
 
 
+async def web_secret(settings: Settings, clock: Clock) -> str:
+    """What signs the pages' CSRF tokens and profile cookies: the operator's, or else one kept
+    in the database, so that every worker and instance on it accepts what another signed."""
+    if settings.web_secret:
+        return settings.web_secret
+    candidate = secrets.token_hex(32)
+    if settings.is_memory:
+        return candidate  # a memory store lives and dies with this one process
+    from screengate.adapters.sql.engine import create_engine_for
+    from screengate.adapters.sql.secrets import shared_secret
+
+    engine = create_engine_for(settings.database_url)
+    try:
+        return await shared_secret(engine, WEB_SECRET, candidate, clock.now())
+    finally:
+        await engine.dispose()
+
+
+WEB_SECRET = "web"
 # With Redis, a cached credential or account page is re-read at least this often.
 CACHE_SECONDS = 5.0
 # On an embedded store, how stale an account page may be after a change made by another

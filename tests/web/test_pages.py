@@ -368,3 +368,25 @@ def test_an_unknown_address_is_a_problem_for_the_api_and_json_clients(
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["code"] == "not_found"
+
+
+def test_workers_sharing_a_database_accept_each_others_forms_and_profile_choice(
+    browser_like: httpx.Client, api: httpx.Client, database_url: str
+) -> None:
+    # No SCREENGATE_WEB_SECRET: the second server finds the secret the first one kept.
+    account, tv = household(api)
+    ana = profiles(api, tv)[0]["profile_id"]
+    sign_in_web(browser_like, account)
+    token = csrf_of(browser_like.get("/profiles"))
+    assert (
+        browser_like.post(f"/profiles/{ana}/watch", data={"_csrf_token": token}).status_code == 303
+    )
+
+    with (
+        live_server(web_settings(database_url)) as other_worker,
+        httpx.Client(base_url=other_worker.base_url, cookies=browser_like.cookies) as same_browser,
+    ):
+        assert same_browser.get("/browse").status_code == 200  # its signed profile choice holds
+        played = same_browser.post("/play/kitchen-wars", data={"_csrf_token": token})
+        assert played.status_code == 303, played.text  # the form from the first worker is good
+        assert played.headers["location"].startswith("/watch/")

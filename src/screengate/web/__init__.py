@@ -6,19 +6,15 @@ form, and an event stream that sends an open page to its sign-in screen when sig
 
 from __future__ import annotations
 
-import secrets
-
 from litestar import Router
 from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.config import Settings
 from screengate.web import account, entry, events, profiles, tv, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
-from screengate.web.deps import WebKeys
+from screengate.web.deps import web_keys_of
 from screengate.web.errors import handlers_for, not_found_anywhere
 from screengate.web.render import STATIC, template_config
 from screengate.web.session import Refresher, current_viewer
@@ -65,10 +61,9 @@ WEBSITE_ONLY: list[ControllerRouterHandler] = [
 TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]
 
 
-def routers(settings: Settings) -> list[Router]:
+def routers() -> list[Router]:
     """The website at /, the TV app at /tv, and their assets at /static."""
-    secret = settings.web_secret or secrets.token_hex(32)
-    keys, refresher = WebKeys(secret.encode()), Refresher()
+    refresher = Refresher()
 
     def surface_router(
         path: str, surface: Surface, handlers: list[ControllerRouterHandler]
@@ -78,12 +73,12 @@ def routers(settings: Settings) -> list[Router]:
             route_handlers=handlers,
             dependencies={
                 "surface": Provide(lambda: surface, sync_to_thread=False),
-                "keys": Provide(lambda: keys, sync_to_thread=False),
+                "keys": Provide(web_keys_of, sync_to_thread=False),
                 "refresher": Provide(lambda: refresher, sync_to_thread=False),
                 "viewer": Provide(current_viewer),
             },
             # Only these routers carry the CSRF check: the JSON API (bearer tokens) never sees it.
-            middleware=[DefineMiddleware(PageCSRF, secret=secret), PendingCookies],
+            middleware=[PageCSRF, PendingCookies],
             exception_handlers=handlers_for(surface),
             include_in_schema=False,
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import State
 
 from screengate.domain.profiles import Profile
 from screengate.ports import Ports
@@ -17,9 +18,16 @@ from screengate.web.surfaces import Surface
 
 @dataclass(frozen=True, slots=True)
 class WebKeys:
-    """The secret that signs this instance's profile-choice cookies (and CSRF tokens)."""
+    """The secret that signs the profile-choice cookies and CSRF tokens, the same for every
+    worker and instance (set by the operator, or kept in the database: wiring.web_secret)."""
 
     secret: bytes
+
+
+def web_keys_of(state: State) -> WebKeys:
+    """The keys the app resolved when it started."""
+    keys: WebKeys = state.web_keys
+    return keys
 
 
 def current_choice(

@@ -291,3 +291,13 @@ Index(
     postgresql_where=downloads.c.revoked_at.is_(None),
     sqlite_where=downloads.c.revoked_at.is_(None),
 )
+
+# Secrets the instances on one database share and nobody configured (the pages' signing
+# secret): made once, by whichever process starts first.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
