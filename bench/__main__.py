@@ -9,6 +9,8 @@ python -m bench --backends sqlite  # PostgreSQL runs when SCREENGATE_BENCH_POSTG
                                    # SCREENGATE_TEST_REDIS_URL is set
 python -m bench --fanout 2000      # the fan-out at other sizes (default 1000,10000;
                                    # quick 200); --fanout 0 leaves it out
+python -m bench --backends sqlite --reads healthz,session --no-streams --fanout 0
+                                   # only the revocation check beside the bare endpoint
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Options:
     output: Path | None
     quick: bool
     fanout: tuple[int, ...]  # devices per fan-out run; none: no fan-out
+    reads: tuple[str, ...]  # the reads' measurement keys; none: all of them
+    streams: bool
 
 
 def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
@@ -71,7 +75,16 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
     parser.add_argument(
         "--fanout", help="devices per fan-out run, comma-separated (1000,10000; quick 200; 0: none)"
     )
+    parser.add_argument(
+        "--reads", help=f"only these reads, comma-separated: {','.join(auth_reads.KEYS)}"
+    )
+    parser.add_argument(
+        "--no-streams", dest="streams", action="store_false", help="leave the streams out"
+    )
     args = parser.parse_args(argv)
+    reads = tuple(k.strip() for k in (args.reads or "").split(",") if k.strip())
+    if set(reads) - set(auth_reads.KEYS):
+        parser.error(f"unknown reads: {', '.join(sorted(set(reads) - set(auth_reads.KEYS)))}")
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = set(backends) - set(BACKENDS)
     if unknown:
@@ -85,6 +98,8 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
         output=args.output or (None if args.quick else RESULTS),
         quick=args.quick,
         fanout=tuple(n for n in fanout.parse_sizes(args.fanout, args.quick) if n > 0),
+        reads=reads,
+        streams=args.streams,
     )
     return options, choose_generator(args.generator)
 
@@ -107,18 +122,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             reads += [(chosen.name, s) for s in summaries]
         # PostgreSQL + Redis leases ride on PostgreSQL.
         stores = [*options.backends, *(["redis"] if "postgres" in options.backends else [])]
-        streams_text = streams.section(stores, options.quick, Path(scratch))
+        streams_text = (
+            streams.section(stores, options.quick, Path(scratch)) if options.streams else ""
+        )
         if options.fanout:
             # The revocation check's cost comes from the reads above, not a second measurement.
             setups = [s for s in fanout.SETUPS if s in _fanout_setups(options.backends)]
             fanout_text = fanout.section(setups, options.fanout, Path(scratch), reads)
     text = _document(context, options, generator, cost, table, verdicts, skipped)
-    text += "\n\n" + streams_text
+    if streams_text:
+        text += "\n\n" + streams_text
     if fanout_text:
         text += "\n\n" + fanout_text
     print(text)
     if options.output == RESULTS:
-        write_file(streams.RESULTS, streams_text)
+        if streams_text:
+            write_file(streams.RESULTS, streams_text)
         if fanout_text:
             write_file(fanout.RESULTS, fanout_text)
     if options.output is not None:
@@ -190,7 +209,11 @@ def _run(
             generator,
             server.host,
             server.port,
-            auth_reads.measurements(fixture, options.connections),
+            [
+                m
+                for m in auth_reads.measurements(fixture, options.connections)
+                if not options.reads or m.key in options.reads
+            ],
             rounds=options.rounds,
             duration=options.duration,
             warmup=options.warmup,

@@ -71,6 +71,9 @@ def seed(server: RunningServer) -> Fixture:
     return Fixture(access_token=token, signer_email=signer, password=password)
 
 
+KEYS = ("healthz", "session", "account", "devices", "sign_in")
+
+
 def measurements(fixture: Fixture, connections: Connections) -> list[Measurement]:
     bearer = {"Authorization": f"Bearer {fixture.access_token}"}
     sign_in = _sign_in(fixture.signer_email, fixture.password, 0)
