@@ -16,7 +16,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 
 from screengate import web
 from screengate.api import account, auth, devices, downloads, events, health, profiles, streams
-from screengate.api.deps import client_ip, ports_of
+from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.config import Settings
 from screengate.logs import configure_logging
@@ -45,7 +45,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         # Event streams last hours: as request durations they would only skew the histograms.
         exclude=["/metrics", "/v1/events", "/events", "/tv/events"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health.healthz,
             health.readyz,
@@ -87,6 +87,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         debug=False,
         logging_config=None,
     )
+    resolve_in_turn(app)
+    return app
 
 
 def from_env() -> Litestar:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from screengate.api.deps import current_device
+from screengate.api.bearer import DEVICE, BearerCheck
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import AccountOut, ActivityPageOut, ChangePassword
 from screengate.domain.sessions import Principal
@@ -50,7 +49,8 @@ async def activity(
 router = Router(
     "/v1/account",
     route_handlers=[account, change_password, activity],
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
     security=BEARER,
     tags=["account"],
 )

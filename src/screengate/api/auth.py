@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from screengate.api.deps import current_device
+from screengate.api.bearer import DEVICE, BearerCheck
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import Refresh, SessionOut, SignedUp, SignIn, SignUp, Tokens
 from screengate.domain.sessions import Principal
@@ -49,7 +48,8 @@ async def refresh(data: Refresh, ports: Ports, ip: str | None) -> Tokens:
 @post(
     "/sign-out",
     status_code=204,
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
     security=BEARER,
     responses=problems(*AUTHED),
 )
@@ -59,7 +59,9 @@ async def sign_out_here(ports: Ports, device: Principal, ip: str | None) -> None
 
 @get(
     "/session",
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
+    security=BEARER,
     responses=problems(*AUTHED),
     description="Is this device still signed in? The revocation check every request makes, "
     "and nothing else.",

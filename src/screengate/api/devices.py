@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from screengate.api.deps import current_device
+from screengate.api.bearer import DEVICE, BearerCheck
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import DeviceOut, SignedOutDevices, SignedOutEverywhere, SignOutAll
 from screengate.domain.ids import DeviceId
@@ -52,7 +51,8 @@ async def sign_out_one(
 router = Router(
     "/v1/devices",
     route_handlers=[devices, sign_out_all, sign_out_one],
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
     security=BEARER,
     tags=["devices"],
 )

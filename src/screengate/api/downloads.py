@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, delete, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from screengate.api.deps import current_device
+from screengate.api.bearer import DEVICE, BearerCheck
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import DownloadOut, NewDownload, TitleOut
 from screengate.domain.catalogue import KIDS_MAX
@@ -52,7 +51,8 @@ async def remove(download_id: DownloadPath, ports: Ports, device: Principal) -> 
 router = Router(
     "/v1/downloads",
     route_handlers=[start, mine, remove],
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
     security=BEARER,
     tags=["downloads"],
 )

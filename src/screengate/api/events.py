@@ -14,14 +14,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get
-from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Stream
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.types import Receive, Send
 
-from screengate.api.deps import current_device
+from screengate.api.bearer import DEVICE, BearerCheck
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.domain.notices import Notice, NoticeKind
 from screengate.domain.sessions import Principal
@@ -35,7 +34,8 @@ RETRY_MILLISECONDS = 2000
 @get(
     "/v1/events",
     media_type="text/event-stream",
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
     security=BEARER,
     responses=problems(*AUTHED),
     tags=["events"],

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, delete, get, patch, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from screengate.api.deps import current_device
+from screengate.api.bearer import DEVICE, BearerCheck
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import NewProfile, ProfileOut, ProfilePatch
 from screengate.domain.ids import ProfileId
@@ -54,7 +53,8 @@ async def delete_profile(profile_id: ProfilePath, ports: Ports, device: Principa
 router = Router(
     "/v1/profiles",
     route_handlers=[list_profiles, create_profile, update_profile, delete_profile],
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
     security=BEARER,
     tags=["profiles"],
 )

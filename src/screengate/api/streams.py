@@ -8,7 +8,7 @@ from litestar import Request, Router, delete, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from screengate.api.deps import current_device
+from screengate.api.bearer import DEVICE, BearerCheck, current_device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import ActiveStream, Lease, Play, StreamStarted
 from screengate.domain.errors import SignedOut, StreamEnded
@@ -52,10 +52,10 @@ async def active(ports: Ports, device: Principal) -> list[ActiveStream]:
     ]
 
 
-async def streaming_device(request: Request[Any, Any, Any], ports: Ports) -> Principal:
+def streaming_device(request: Request[Any, Any, Any]) -> Principal:
     """A signed-out device's heartbeat learns that its stream ended, and why."""
     try:
-        return await current_device(request, ports)
+        return current_device(request)
     except SignedOut as signed_out:
         raise StreamEnded(signed_out.reason) from None
 
@@ -63,7 +63,7 @@ async def streaming_device(request: Request[Any, Any, Any], ports: Ports) -> Pri
 @post(
     "/{stream_id:str}/heartbeat",
     status_code=200,
-    dependencies={"device": Provide(streaming_device)},
+    dependencies={"device": Provide(streaming_device, sync_to_thread=False)},
     responses=problems(*AUTHED, 404, 410),
 )
 async def heartbeat(stream_id: StreamPath, ports: Ports, device: Principal) -> Lease:
@@ -78,7 +78,8 @@ async def stop(stream_id: StreamPath, ports: Ports, device: Principal) -> None:
 router = Router(
     "/v1/streams",
     route_handlers=[start, active, heartbeat, stop],
-    dependencies={"device": Provide(current_device)},
+    dependencies=DEVICE,
+    middleware=[BearerCheck],
     security=BEARER,
     tags=["streams"],
 )
