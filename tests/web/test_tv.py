@@ -92,6 +92,7 @@ def test_the_tv_app_with_the_remote_alone(
     tv.shot("tv-profiles")
     remote.press("Enter")
     expect(page.get_by_role("heading", name="Enter your PIN to watch as Ben")).to_be_visible()
+    expect(page.get_by_role("button", name="1", exact=True)).to_be_focused()  # the page is ready
     # The keypad from 1: down to 4, to 8, up to 2, to 6; the fourth digit sends it.
     remote.press("ArrowDown", "Enter", "ArrowDown", "ArrowRight", "Enter")
     remote.press("ArrowUp", "ArrowUp", "Enter", "ArrowRight", "ArrowDown", "Enter")
