@@ -17,7 +17,15 @@ from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, Se
 from screengate.domain.notices import BusMessage, Notice
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import Credential, Principal, Session, SessionPolicy
+from screengate.domain.sessions import (
+    Credential,
+    EndingSession,
+    Principal,
+    Session,
+    SessionPolicy,
+    SignOutReason,
+    SignOutScope,
+)
 from screengate.domain.streams import Stream, StreamPolicy
 
 # At run time, not only for type checkers: the DI layer reads Ports' annotations.
@@ -70,8 +78,13 @@ class SessionStore(Protocol):
     async def save(self, session: Session) -> None:
         """Everything but the receipt (told_at, confirmed_at), which only mark_* write."""
 
-    async def save_many(self, sessions: Sequence[Session]) -> None:
-        """save() for many at once: "Sign out of all devices" may end thousands."""
+    async def ending(self, scope: SignOutScope) -> list[EndingSession]:
+        """The live sessions `scope` covers, with their device's name, most recently seen
+        first: what a sign-out is about to end."""
+
+    async def end(self, scope: SignOutScope, reason: SignOutReason, at: datetime) -> int:
+        """Sign out every live session `scope` covers, in one statement ("Sign out of all
+        devices" may end thousands); how many it ended."""
 
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
@@ -117,8 +130,8 @@ class StreamStore(Protocol):
     async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Stream]:
         """Not ended and not expired at `now`, oldest first."""
 
-    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Stream]:
-        """Not ended (expired or not): what a sign-out of these sessions must end."""
+    async def open_for_account(self, account_id: AccountId) -> list[Stream]:
+        """Not ended (expired or not), oldest first: what a sign-out may have to end."""
 
     async def save(self, stream: Stream) -> None: ...
 
@@ -138,8 +151,8 @@ class DownloadStore(Protocol):
     async def live_for_account(self, account_id: AccountId, now: datetime) -> list[Download]:
         """Not revoked and not expired at `now`, oldest first."""
 
-    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Download]:
-        """Not revoked (expired or not): what a sign-out of these sessions must revoke."""
+    async def open_for_account(self, account_id: AccountId) -> list[Download]:
+        """Not revoked (expired or not), oldest first: what a sign-out may have to revoke."""
 
     async def save(self, download: Download) -> None: ...
 
@@ -149,6 +162,11 @@ class SecurityLog(Protocol):
 
     async def add_many(self, events: Sequence[SecurityEvent]) -> None:
         """add() for many at once, in their order."""
+
+    async def add_for_sessions(self, scope: SignOutScope, event: SecurityEvent) -> None:
+        """`event` once for every live session `scope` covers, in SessionStore.ending()'s
+        order, each with that session's id, device id and device name (for a device that is
+        gone, "Unknown device"). Call it before SessionStore.end() ends them."""
 
     async def page(
         self, account_id: AccountId, *, before_id: int | None, limit: int

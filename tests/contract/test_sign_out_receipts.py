@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from screengate.domain.events import EventKind, SecurityEvent
-from screengate.domain.sessions import ReceiptStatus, SignOutReason
+from screengate.domain.sessions import EndingSession, ReceiptStatus, SignOutReason, SignOutScope
 from tests.contract.factories import T0, make_account, make_device, make_session
 from tests.contract.test_stores import UowFactory, store
+
+T1 = T0 + timedelta(minutes=10)
 
 
 async def test_recent_sign_outs_of_any_account_come_oldest_first(uow_factory: UowFactory) -> None:
@@ -90,33 +92,77 @@ async def test_saving_a_session_keeps_its_receipt(uow_factory: UowFactory) -> No
     assert read.told_at == T0
 
 
-async def test_many_sessions_and_events_are_written_at_once_in_order(
+async def test_a_sign_out_scope_ends_and_logs_exactly_the_live_sessions_it_covers(
+    uow_factory: UowFactory,
+) -> None:
+    account, other_account = make_account(), make_account()
+    devices = [make_device(account, name=f"TV {n}") for n in range(4)]
+    sessions = [
+        make_session(d, last_seen_at=T0 + timedelta(minutes=n)) for n, d in enumerate(devices)
+    ]
+    kept, already_out = sessions[0], sessions[1]
+    already_out.sign_out(SignOutReason.EXPIRED, T0)
+    stranger = make_device(other_account)
+    await store(
+        uow_factory, account, other_account, *devices, *sessions, stranger, make_session(stranger)
+    )
+    scope = SignOutScope(account.id, keep=kept.id)
+    entry = SecurityEvent(
+        account_id=account.id,
+        kind=EventKind.SIGNED_OUT,
+        at=T1,
+        ip="203.0.113.9",
+        detail={"reason": "signed_out_everywhere"},
+    )
+    async with uow_factory() as uow:
+        ending = await uow.sessions.ending(scope)
+        await uow.events.add_for_sessions(scope, entry)
+        ended = await uow.sessions.end(scope, SignOutReason.SIGNED_OUT_EVERYWHERE, T1)
+        again = await uow.sessions.ending(scope)
+        await uow.commit()
+    async with uow_factory() as uow:
+        live = await uow.sessions.live_for_account(account.id)
+        logged = await uow.events.page(account.id, before_id=None, limit=10)
+        strangers = await uow.sessions.live_for_account(other_account.id)
+        read = await uow.sessions.get(sessions[3].id)
+    # Most recently seen first; the kept one and the one already signed out are left alone.
+    assert ending == [
+        EndingSession(s.id, s.device_id, f"TV {n}") for n, s in ((3, sessions[3]), (2, sessions[2]))
+    ]
+    assert ended == 2
+    assert again == []
+    assert [s.id for s in live] == [kept.id]
+    assert len(strangers) == 1
+    assert read is not None
+    assert (read.signed_out_at, read.sign_out_reason) == (T1, SignOutReason.SIGNED_OUT_EVERYWHERE)
+    # One entry per ended device, logged in the same order, each naming its device.
+    assert [(e.session_id, e.device_id, e.device_name) for e in reversed(logged)] == [
+        (e.session_id, e.device_id, e.device_name) for e in ending
+    ]
+    assert {(e.kind, e.at, e.ip, e.detail["reason"]) for e in logged} == {
+        (EventKind.SIGNED_OUT, T1, "203.0.113.9", "signed_out_everywhere")
+    }
+
+
+async def test_a_sign_out_scope_can_name_one_device_or_one_session(
     uow_factory: UowFactory,
 ) -> None:
     account = make_account()
-    device = make_device(account)
-    sessions = [make_session(device) for _ in range(5)]
-    await store(uow_factory, account, device, *sessions)
-    for n, session in enumerate(sessions):
-        session.sign_out(SignOutReason.SIGNED_OUT_EVERYWHERE, T0 + timedelta(seconds=n))
-    events = [
-        SecurityEvent(
-            account_id=account.id,
-            kind=EventKind.SIGNED_OUT,
-            at=T0,
-            session_id=s.id,
-            detail={"n": n},
-        )
-        for n, s in enumerate(sessions)
-    ]
+    devices = [make_device(account) for _ in range(3)]
+    sessions = [make_session(d) for d in devices]
+    await store(uow_factory, account, *devices, *sessions)
     async with uow_factory() as uow:
-        await uow.sessions.save_many(sessions)
-        await uow.events.add_many(events)
+        by_device = await uow.sessions.end(
+            SignOutScope(account.id, device_id=devices[0].id), SignOutReason.OPERATOR, T1
+        )
+        by_session = await uow.sessions.end(
+            SignOutScope(account.id, session_id=sessions[1].id), SignOutReason.OPERATOR, T1
+        )
+        elsewhere = await uow.sessions.end(
+            SignOutScope(make_account().id, session_id=sessions[2].id), SignOutReason.OPERATOR, T1
+        )
         await uow.commit()
     async with uow_factory() as uow:
-        read = [await uow.sessions.get(s.id) for s in sessions]
-        logged = await uow.events.page(account.id, before_id=None, limit=10)
-    assert [(r.sign_out_reason, r.signed_out_at) for r in read if r] == [
-        (SignOutReason.SIGNED_OUT_EVERYWHERE, T0 + timedelta(seconds=n)) for n in range(5)
-    ]
-    assert [e.detail["n"] for e in logged] == [4, 3, 2, 1, 0]
+        live = await uow.sessions.live_for_account(account.id)
+    assert (by_device, by_session, elsewhere) == (1, 1, 0)
+    assert [s.id for s in live] == [sessions[2].id]

@@ -72,23 +72,26 @@ async def test_live_streams_exclude_ended_and_expired_ones_and_come_oldest_first
     assert live == [older, newer]
 
 
-async def test_open_streams_of_sessions_include_expired_ones_but_not_ended_ones(
+async def test_open_streams_of_an_account_include_expired_ones_but_not_ended_ones(
     uow_factory: UowFactory,
 ) -> None:
     account = make_account()
-    tv, phone, pc = make_device(account), make_device(account), make_device(account)
-    on_tv, on_phone, on_pc = make_session(tv), make_session(phone), make_session(pc)
+    tv, phone = make_device(account), make_device(account)
+    on_tv, on_phone = make_session(tv), make_session(phone)
     expired = make_stream(on_tv, started_at=T0, expires_at=NOW - timedelta(minutes=1))
     playing = make_stream(on_phone, started_at=T0 + timedelta(minutes=1), expires_at=LIVE_UNTIL)
     stopped = make_stream(on_phone, expires_at=LIVE_UNTIL)
     stopped.end(StreamEndReason.STOPPED, NOW)
-    not_asked_for = make_stream(on_pc, expires_at=LIVE_UNTIL)
-    await store(uow_factory, account, tv, phone, pc, on_tv, on_phone, on_pc)
+    other = make_account()
+    elsewhere = make_device(other)
+    on_elsewhere = make_session(elsewhere)
+    not_asked_for = make_stream(on_elsewhere, expires_at=LIVE_UNTIL)
+    await store(uow_factory, account, other, tv, phone, elsewhere, on_tv, on_phone, on_elsewhere)
     await store(uow_factory, expired, playing, stopped, not_asked_for)
     async with uow_factory() as uow:
-        found = await uow.streams.open_for_sessions([on_tv.id, on_phone.id])
-        nothing = await uow.streams.open_for_sessions([])
-    assert sorted(found, key=lambda s: s.started_at) == [expired, playing]
+        found = await uow.streams.open_for_account(account.id)
+        nothing = await uow.streams.open_for_account(make_account().id)
+    assert found == [expired, playing]
     assert nothing == []
 
 
@@ -108,7 +111,7 @@ async def test_saving_a_stream_keeps_when_and_why_it_ended(uow_factory: UowFacto
         assert stored is not None
         assert isinstance(stored.end_reason, StreamEndReason)
     async with uow_factory() as uow:
-        assert await uow.streams.open_for_sessions([session.id]) == []
+        assert await uow.streams.open_for_account(session.account_id) == []
 
 
 async def test_renewing_extends_a_live_stream_of_that_session(uow_factory: UowFactory) -> None:
@@ -205,7 +208,7 @@ async def test_live_downloads_exclude_revoked_and_expired_ones_and_come_oldest_f
     assert live == [older, newer]
 
 
-async def test_open_downloads_of_sessions_include_expired_ones_but_not_revoked_ones(
+async def test_open_downloads_of_an_account_include_expired_ones_but_not_revoked_ones(
     uow_factory: UowFactory,
 ) -> None:
     account = make_account()
@@ -215,13 +218,18 @@ async def test_open_downloads_of_sessions_include_expired_ones_but_not_revoked_o
     kept = make_download(on_phone, created_at=T0 + timedelta(minutes=1))
     deleted = make_download(on_phone)
     deleted.revoke(DownloadEndReason.DELETED, NOW)
-    not_asked_for = make_download(on_tablet)
-    await store(uow_factory, account, phone, tablet, on_phone, on_tablet)
-    await store(uow_factory, lapsed, kept, deleted, not_asked_for)
+    on_tablet_too = make_download(on_tablet, created_at=T0 + timedelta(minutes=2))
+    other = make_account()
+    elsewhere = make_device(other)
+    on_elsewhere = make_session(elsewhere)
+    not_asked_for = make_download(on_elsewhere)
+    await store(uow_factory, account, other, phone, tablet, elsewhere)
+    await store(uow_factory, on_phone, on_tablet, on_elsewhere)
+    await store(uow_factory, lapsed, kept, deleted, on_tablet_too, not_asked_for)
     async with uow_factory() as uow:
-        found = await uow.downloads.open_for_sessions([on_phone.id])
-        nothing = await uow.downloads.open_for_sessions([])
-    assert sorted(found, key=lambda d: d.created_at) == [lapsed, kept]
+        found = await uow.downloads.open_for_account(account.id)
+        nothing = await uow.downloads.open_for_account(make_account().id)
+    assert found == [lapsed, kept, on_tablet_too]
     assert nothing == []
 
 
@@ -241,7 +249,7 @@ async def test_revoking_a_download_keeps_when_and_why(uow_factory: UowFactory) -
         assert stored is not None
         assert isinstance(stored.revoke_reason, DownloadEndReason)
     async with uow_factory() as uow:
-        assert await uow.downloads.open_for_sessions([session.id]) == []
+        assert await uow.downloads.open_for_account(session.account_id) == []
         assert await uow.downloads.live_for_account(session.account_id, NOW) == []
 
 

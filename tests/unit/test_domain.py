@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from screengate.domain.errors import (
     UnknownPlan,
     WeakPassword,
 )
-from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId
+from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId, is_well_formed
 from screengate.domain.plans import Plan, PlanCatalogue
 from screengate.domain.profiles import (
     Profile,
@@ -28,7 +29,7 @@ from screengate.domain.profiles import (
     check_pin,
     clean_profile_name,
 )
-from screengate.domain.sessions import Session, SessionPolicy, SignOutReason, end_sessions
+from screengate.domain.sessions import Session, SessionPolicy, SignOutReason, SignOutScope
 
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
 COMMON = frozenset({"password", "iloveyou"})
@@ -127,16 +128,28 @@ def test_the_clients_device_name_wins_then_the_user_agents_then_the_types() -> N
     assert choose_device_name("  ", None, DeviceType.GAME_CONSOLE) == "Game console"
 
 
-def test_ending_sessions_keeps_the_first_reason() -> None:
-    sessions = [_session(1), _session(2)]
-    first = end_sessions(AccountId("a"), sessions[:1], SignOutReason.SIGNED_OUT_REMOTELY, NOW)
-    later = NOW + timedelta(minutes=1)
-    second = end_sessions(AccountId("a"), sessions, SignOutReason.SIGNED_OUT_EVERYWHERE, later)
-    assert first.session_ids == ("s1",)
-    assert second.session_ids == ("s2",)
-    assert sessions[0].sign_out_reason is SignOutReason.SIGNED_OUT_REMOTELY
-    assert sessions[0].signed_out_at == NOW
-    assert sessions[1].sign_out_reason is SignOutReason.SIGNED_OUT_EVERYWHERE
+def test_a_session_keeps_the_first_reason_it_was_signed_out_for() -> None:
+    session = _session(1)
+    assert session.sign_out(SignOutReason.SIGNED_OUT_REMOTELY, NOW)
+    assert not session.sign_out(SignOutReason.SIGNED_OUT_EVERYWHERE, NOW + timedelta(minutes=1))
+    assert (session.sign_out_reason, session.signed_out_at) == (
+        SignOutReason.SIGNED_OUT_REMOTELY,
+        NOW,
+    )
+
+
+def test_a_sign_out_scope_covers_live_sessions_of_its_account_it_names() -> None:
+    one, two, gone = _session(1), _session(2), _session(3)
+    gone.sign_out(SignOutReason.EXPIRED, NOW)
+    elsewhere = replace(_session(4), account_id=AccountId("b"))
+    everything = SignOutScope(AccountId("a"))
+    assert [s.id for s in (one, two, gone, elsewhere) if everything.covers(s)] == ["s1", "s2"]
+    assert not SignOutScope(AccountId("a"), keep=one.id).covers(one)
+    assert SignOutScope(AccountId("a"), keep=one.id).covers(two)
+    assert SignOutScope(AccountId("a"), device_id=DeviceId("d2")).covers(two)
+    assert not SignOutScope(AccountId("a"), device_id=DeviceId("d2")).covers(one)
+    assert SignOutScope(AccountId("a"), session_id=one.id).covers(one)
+    assert not SignOutScope(AccountId("a"), session_id=one.id).covers(two)
 
 
 def test_a_session_lapses_when_idle_or_too_old() -> None:
@@ -156,6 +169,13 @@ def test_access_tokens_never_live_longer_than_fifteen_minutes() -> None:
 @given(st.lists(st.sampled_from(list(SignOutReason)), min_size=1, max_size=5))
 def test_however_many_sign_outs_a_session_ends_once(reasons: list[SignOutReason]) -> None:
     session = _session(1)
-    ended = [end_sessions(AccountId("a"), [session], reason, NOW).session_ids for reason in reasons]
-    assert sum(len(ids) for ids in ended) == 1
+    ended = [session.sign_out(reason, NOW) for reason in reasons]
+    assert ended.count(True) == 1
     assert session.sign_out_reason is reasons[0]
+
+
+def test_only_ids_of_the_shape_the_service_gives_or_accepts_are_well_formed() -> None:
+    assert is_well_formed("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+    assert is_well_formed("living_room-tv")
+    for odd in ("", "a\x00b", "a b", "é", "x" * 65, "../x"):
+        assert not is_well_formed(odd)

@@ -11,13 +11,19 @@ from types import TracebackType
 from typing import Self
 
 from screengate.domain.accounts import Account
-from screengate.domain.devices import Device
+from screengate.domain.devices import UNKNOWN_DEVICE, Device
 from screengate.domain.downloads import Download
 from screengate.domain.errors import EmailTaken
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import Credential, Session
+from screengate.domain.sessions import (
+    Credential,
+    EndingSession,
+    Session,
+    SignOutReason,
+    SignOutScope,
+)
 from screengate.domain.streams import Stream
 
 
@@ -120,9 +126,18 @@ class MemorySessionStore(_Stores):
         told, confirmed = (stored.told_at, stored.confirmed_at) if stored else (None, None)
         self.state.sessions[session.id] = replace(session, told_at=told, confirmed_at=confirmed)
 
-    async def save_many(self, sessions: Sequence[Session]) -> None:
-        for session in sessions:
-            await self.save(session)
+    async def ending(self, scope: SignOutScope) -> list[EndingSession]:
+        covered = [s for s in self.state.sessions.values() if scope.covers(s)]
+        covered.sort(key=lambda s: s.id)
+        covered.sort(key=lambda s: s.last_seen_at, reverse=True)
+        return [EndingSession(s.id, s.device_id, self._device_name(s.device_id)) for s in covered]
+
+    async def end(self, scope: SignOutScope, reason: SignOutReason, at: datetime) -> int:
+        return sum(s.sign_out(reason, at) for s in self.state.sessions.values() if scope.covers(s))
+
+    def _device_name(self, device_id: DeviceId) -> str | None:
+        device = self.state.devices.get(device_id)
+        return device.name if device else None
 
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
@@ -197,6 +212,17 @@ class MemorySecurityLog(_Stores):
         for event in events:
             await self.add(event)
 
+    async def add_for_sessions(self, scope: SignOutScope, event: SecurityEvent) -> None:
+        for ending in await MemorySessionStore(self.state).ending(scope):
+            await self.add(
+                replace(
+                    event,
+                    device_id=ending.device_id,
+                    device_name=ending.device_name or UNKNOWN_DEVICE,
+                    session_id=ending.session_id,
+                )
+            )
+
     async def page(
         self, account_id: AccountId, *, before_id: int | None, limit: int
     ) -> list[SecurityEvent]:
@@ -224,13 +250,13 @@ class MemoryStreamStore(_Stores):
         ]
         return sorted(live, key=lambda s: s.started_at)
 
-    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Stream]:
-        wanted = set(session_ids)
-        return [
+    async def open_for_account(self, account_id: AccountId) -> list[Stream]:
+        mine = [
             replace(s)
             for s in self.state.streams.values()
-            if s.session_id in wanted and s.ended_at is None
+            if s.account_id == account_id and s.ended_at is None
         ]
+        return sorted(mine, key=lambda s: (s.started_at, s.id))
 
     async def save(self, stream: Stream) -> None:
         self.state.streams[stream.id] = replace(stream)
@@ -261,13 +287,13 @@ class MemoryDownloadStore(_Stores):
         ]
         return sorted(live, key=lambda d: d.created_at)
 
-    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Download]:
-        wanted = set(session_ids)
-        return [
+    async def open_for_account(self, account_id: AccountId) -> list[Download]:
+        mine = [
             replace(d)
             for d in self.state.downloads.values()
-            if d.session_id in wanted and d.revoked_at is None
+            if d.account_id == account_id and d.revoked_at is None
         ]
+        return sorted(mine, key=lambda d: (d.created_at, d.id))
 
     async def save(self, download: Download) -> None:
         self.state.downloads[download.id] = replace(download)

@@ -35,6 +35,9 @@ DEFAULT_DEVICE_NAMES = {
     DeviceType.GAME_CONSOLE: "Game console",
 }
 
+# What the log and a receipt call a device whose record is gone.
+UNKNOWN_DEVICE = "Unknown device"
+
 
 @dataclass(frozen=True, slots=True)
 class Activity:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -148,14 +147,31 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def end_sessions(
-    account_id: AccountId, sessions: Iterable[Session], reason: SignOutReason, at: datetime
-) -> SignOut:
-    ended = [s for s in sessions if s.sign_out(reason, at)]
-    return SignOut(
-        account_id=account_id,
-        reason=reason,
-        at=at,
-        session_ids=tuple(s.id for s in ended),
-        device_ids=tuple(s.device_id for s in ended),
-    )
+@dataclass(frozen=True, slots=True)
+class SignOutScope:
+    """Which live sessions of an account a sign-out ends: all of them (but `keep`, if
+    given), one device's, or one session. Stores apply it as a filter, set-wise, so "Sign out
+    of all devices" costs a few statements however many devices the account has."""
+
+    account_id: AccountId
+    session_id: SessionId | None = None
+    device_id: DeviceId | None = None
+    keep: SessionId | None = None
+
+    def covers(self, session: Session) -> bool:
+        return (
+            session.live
+            and session.account_id == self.account_id
+            and self.session_id in (None, session.id)
+            and self.device_id in (None, session.device_id)
+            and session.id != self.keep
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EndingSession:
+    """A live session a sign-out is about to end, with what its receipt and log name it by."""
+
+    session_id: SessionId
+    device_id: DeviceId
+    device_name: str | None

@@ -7,7 +7,7 @@ from screengate.domain.errors import AccountNotFound, EmailTaken, InvalidToken, 
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, ProfileId
 from screengate.domain.profiles import Profile, clean_profile_name
-from screengate.domain.sessions import Principal, SignOutReason
+from screengate.domain.sessions import Principal, SignOutReason, SignOutScope
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import account_changed, announce
 from screengate.services.sign_out import end_and_log
@@ -110,10 +110,9 @@ async def change_password(
         )
         receipt = None
         if sign_out_all_devices:
-            live = await uow.sessions.live_for_account(account.id)
-            others = [s for s in live if s.id != principal.session_id]
+            others = SignOutScope(account.id, keep=principal.session_id)
             receipt = await end_and_log(
-                uow, ports, account.id, others, SignOutReason.PASSWORD_CHANGED, principal, ip
+                uow, ports, others, SignOutReason.PASSWORD_CHANGED, principal, ip
             )
         await uow.commit()
     if receipt is not None:

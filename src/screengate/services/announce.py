@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 
 from screengate.domain.downloads import Download
@@ -66,39 +67,48 @@ async def streams_ended(ports: Ports, streams: Sequence[Stream]) -> None:
 
 
 def sign_out_notices(
-    new_id: Callable[[], str],
+    announcement_id: str,
     sign_out: SignOut,
     streams: Sequence[Stream],
     downloads: Sequence[Download],
 ) -> tuple[Notice, ...]:
-    """Per device: its stream ended, its downloads revoked, then that it was signed out."""
+    """Per device: its stream ended, its downloads revoked, then that it was signed out.
+
+    Each notice's id is the announcement's and its place in it: unique, and for "Sign out of
+    all devices" not ten thousand random ids drawn while every device waits."""
     reason = sign_out.reason.value
+    streams_of: dict[SessionId, list[Stream]] = defaultdict(list)
+    for stream in streams:
+        streams_of[stream.session_id].append(stream)
+    downloads_of: dict[SessionId, list[str]] = defaultdict(list)
+    for download in downloads:
+        downloads_of[download.session_id].append(download.id)
+    signed_out: NoticeData = {"reason": reason, "detail": SignedOut(reason, sign_out.at).detail}
     notices: list[Notice] = []
+
+    def notice(
+        kind: NoticeKind, session_id: SessionId, device_id: DeviceId, data: NoticeData
+    ) -> None:
+        notices.append(
+            Notice(
+                f"{announcement_id}.{len(notices)}",
+                kind,
+                sign_out.account_id,
+                session_id,
+                device_id,
+                sign_out.at,
+                data,
+            )
+        )
+
     for session_id, device_id in zip(sign_out.session_ids, sign_out.device_ids, strict=True):
-
-        def notice(
-            kind: NoticeKind,
-            data: NoticeData,
-            session_id: SessionId = session_id,
-            device_id: DeviceId = device_id,
-        ) -> Notice:
-            return Notice(
-                new_id(), kind, sign_out.account_id, session_id, device_id, sign_out.at, data
-            )
-
-        for stream in (s for s in streams if s.session_id == session_id):
-            notices.append(
-                notice(NoticeKind.STREAM_ENDED, {"stream_id": stream.id, "reason": reason})
-            )
-        revoked = [d.id for d in downloads if d.session_id == session_id]
-        if revoked:
-            notices.append(
-                notice(
-                    NoticeKind.DOWNLOADS_REVOKED, {"download_ids": list(revoked), "reason": reason}
-                )
-            )
-        detail = SignedOut(reason, sign_out.at).detail
-        notices.append(notice(NoticeKind.SIGNED_OUT, {"reason": reason, "detail": detail}))
+        for stream in streams_of.get(session_id, ()):
+            data: NoticeData = {"stream_id": stream.id, "reason": reason}
+            notice(NoticeKind.STREAM_ENDED, session_id, device_id, data)
+        if session_id in downloads_of:
+            data = {"download_ids": downloads_of[session_id], "reason": reason}
+            notice(NoticeKind.DOWNLOADS_REVOKED, session_id, device_id, data)
+        notice(NoticeKind.SIGNED_OUT, session_id, device_id, signed_out)
     return tuple(notices)
 
 

@@ -22,6 +22,7 @@ from screengate.domain.sessions import (
     Principal,
     Session,
     SignOutReason,
+    SignOutScope,
     TokenPair,
     hash_token,
 )
@@ -82,11 +83,13 @@ async def sign_in(
         )
         # A device holds one session: signing in again ends the one it had, as signing out
         # there would (its stream stops, its downloads go), so it is listed once.
-        earlier = [
-            s for s in await uow.sessions.live_for_account(fresh.id) if s.device_id == device.id
-        ]
         replaced = await end_and_log(
-            uow, ports, fresh.id, earlier, SignOutReason.SIGNED_OUT_HERE, None, ip
+            uow,
+            ports,
+            SignOutScope(fresh.id, device_id=device.id),
+            SignOutReason.SIGNED_OUT_HERE,
+            None,
+            ip,
         )
         session = Session(
             id=SessionId(ports.tokens.new_id()),
@@ -222,9 +225,8 @@ async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> To
                 return pair
             reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
             kind = EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT
-            receipt = await end_and_log(
-                uow, ports, session.account_id, [session], reason, None, ip, kind=kind
-            )
+            scope = SignOutScope(session.account_id, session_id=session.id)
+            receipt = await end_and_log(uow, ports, scope, reason, None, ip, kind=kind)
             await uow.commit()
     if receipt is None:
         await _confirm(ports, session, ip)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from screengate.domain.devices import UNKNOWN_DEVICE
 from screengate.domain.downloads import Download, DownloadEndReason, devices_over_limit
 from screengate.domain.errors import DownloadDeviceLimit, DownloadNotFound
 from screengate.domain.ids import DownloadId, ProfileId
@@ -45,7 +46,7 @@ async def start_download(
                 [
                     {
                         "device_id": device_id,
-                        "name": names.get(device_id, "Unknown device"),
+                        "name": names.get(device_id, UNKNOWN_DEVICE),
                         "downloads": sum(1 for d in live if d.device_id == device_id),
                     }
                     for device_id in holders

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
-    bindparam,
     case,
     delete,
     exists,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import ColumnElement
 
 from screengate.adapters.sql.tables import (
     accounts,
@@ -32,13 +32,20 @@ from screengate.adapters.sql.tables import (
     streams,
 )
 from screengate.domain.accounts import Account
-from screengate.domain.devices import Activity, Device, DeviceType
+from screengate.domain.devices import UNKNOWN_DEVICE, Activity, Device, DeviceType
 from screengate.domain.downloads import Download, DownloadEndReason
 from screengate.domain.errors import EmailTaken
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import Credential, CredentialKind, Session, SignOutReason
+from screengate.domain.sessions import (
+    Credential,
+    CredentialKind,
+    EndingSession,
+    Session,
+    SignOutReason,
+    SignOutScope,
+)
 from screengate.domain.streams import Stream, StreamEndReason
 
 
@@ -145,23 +152,25 @@ class SqlSessionStore(SqlStore):
             update(sessions).where(sessions.c.id == session.id).values(_session_values(session))
         )
 
-    async def save_many(self, many: Sequence[Session]) -> None:
-        if not many:
-            return
-        # One executemany; the WHERE names the row by a bound parameter of its own.
-        statement = (
-            update(sessions)
-            .where(sessions.c.id == bindparam("session_id"))
-            .values({column: bindparam(f"new_{column}") for column in _SAVED_SESSION_COLUMNS})
+    async def ending(self, scope: SignOutScope) -> list[EndingSession]:
+        query = (
+            select(sessions.c.id, sessions.c.device_id, devices.c.name)
+            .select_from(_with_device)
+            .where(*_covered_by(scope))
+            .order_by(sessions.c.last_seen_at.desc(), sessions.c.id)
         )
-        rows = [
-            {
-                "session_id": s.id,
-                **{f"new_{c}": v for c, v in _session_values(s).items() if c != "id"},
-            }
-            for s in many
+        return [
+            EndingSession(SessionId(row.id), DeviceId(row.device_id), row.name)
+            for row in await self._connection.execute(query)
         ]
-        await self._connection.execute(statement, rows)
+
+    async def end(self, scope: SignOutScope, reason: SignOutReason, at: datetime) -> int:
+        result = await self._connection.execute(
+            update(sessions)
+            .where(*_covered_by(scope))
+            .values(signed_out_at=at, sign_out_reason=reason.value)
+        )
+        return result.rowcount
 
     async def touch(
         self, session_id: SessionId, at: datetime, ip: str | None, location: str | None
@@ -256,6 +265,26 @@ class SqlSecurityLog(SqlStore):
                 insert(security_events), [_event_values(e) for e in events]
             )
 
+    async def add_for_sessions(self, scope: SignOutScope, event: SecurityEvent) -> None:
+        # INSERT ... SELECT: ten thousand audit rows without ten thousand rows of parameters.
+        values = _event_values(event)
+        per_session = {
+            "device_id": sessions.c.device_id,
+            "device_name": func.coalesce(devices.c.name, UNKNOWN_DEVICE),
+            "session_id": sessions.c.id,
+        }
+        columns = [
+            per_session.get(name, literal(value, security_events.c[name].type)).label(name)
+            for name, value in values.items()
+        ]
+        rows = (
+            select(*columns)
+            .select_from(_with_device)
+            .where(*_covered_by(scope))
+            .order_by(sessions.c.last_seen_at.desc(), sessions.c.id)
+        )
+        await self._connection.execute(insert(security_events).from_select(list(values), rows))
+
     async def page(
         self, account_id: AccountId, *, before_id: int | None, limit: int
     ) -> list[SecurityEvent]:
@@ -287,12 +316,10 @@ class SqlStreamStore(SqlStore):
         )
         return [_stream(row) for row in await self._connection.execute(query)]
 
-    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Stream]:
-        if not session_ids:
-            return []
+    async def open_for_account(self, account_id: AccountId) -> list[Stream]:
         query = (
             select(streams)
-            .where(streams.c.session_id.in_(session_ids), streams.c.ended_at.is_(None))
+            .where(streams.c.account_id == account_id, streams.c.ended_at.is_(None))
             .order_by(streams.c.started_at, streams.c.id)
         )
         return [_stream(row) for row in await self._connection.execute(query)]
@@ -343,12 +370,10 @@ class SqlDownloadStore(SqlStore):
         )
         return [_download(row) for row in await self._connection.execute(query)]
 
-    async def open_for_sessions(self, session_ids: Sequence[SessionId]) -> list[Download]:
-        if not session_ids:
-            return []
+    async def open_for_account(self, account_id: AccountId) -> list[Download]:
         query = (
             select(downloads)
-            .where(downloads.c.session_id.in_(session_ids), downloads.c.revoked_at.is_(None))
+            .where(downloads.c.account_id == account_id, downloads.c.revoked_at.is_(None))
             .order_by(downloads.c.created_at, downloads.c.id)
         )
         return [_download(row) for row in await self._connection.execute(query)]
@@ -443,16 +468,19 @@ def _device(row: Row[Any]) -> Device:
     )
 
 
-_SAVED_SESSION_COLUMNS = (
-    "account_id",
-    "device_id",
-    "created_at",
-    "last_seen_at",
-    "ip",
-    "location",
-    "signed_out_at",
-    "sign_out_reason",
-)
+_with_device = sessions.outerjoin(devices, devices.c.id == sessions.c.device_id)
+
+
+def _covered_by(scope: SignOutScope) -> list[ColumnElement[bool]]:
+    """SignOutScope.covers() as a WHERE clause."""
+    where = [sessions.c.account_id == scope.account_id, sessions.c.signed_out_at.is_(None)]
+    if scope.session_id is not None:
+        where.append(sessions.c.id == scope.session_id)
+    if scope.device_id is not None:
+        where.append(sessions.c.device_id == scope.device_id)
+    if scope.keep is not None:
+        where.append(sessions.c.id != scope.keep)
+    return where
 
 
 def _session_values(session: Session) -> dict[str, Any]:
