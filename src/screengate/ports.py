@@ -323,7 +323,8 @@ class NoticeHub(Protocol):
 
 class DeliveryWatch(Protocol):
     async def told(self, session_ids: Sequence[SessionId], within: float) -> set[SessionId]:
-        """Which of these devices were told, waiting up to `within` s for all of them."""
+        """Which devices were told, waiting up to `within` s until these all were (any
+        told meanwhile count too, listed or not)."""
 
 
 class Listener(Protocol):

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from screengate.adapters.memory import memory_unit_of_work_factory
+from screengate.adapters.redis import redis_client
 from screengate.adapters.sql import (
     SqlUnitOfWork,
     create_engine_for,
@@ -31,6 +33,29 @@ NO_POSTGRES = f"set {POSTGRES_URL_VARIABLE} to run against PostgreSQL"
 
 BACKENDS = ["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+REDIS_URL_VARIABLE = "SCREENGATE_TEST_REDIS_URL"
+NO_REDIS = f"set {REDIS_URL_VARIABLE} to run against Redis"
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    url = os.environ.get(REDIS_URL_VARIABLE)
+    if not url:
+        pytest.skip(NO_REDIS)
+    client = redis_client(url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def key_prefix(redis: Redis) -> AsyncIterator[str]:
+    """A prefix of this test's own: its keys are removed after it."""
+    prefix = f"screengate-test-{secrets.token_hex(16)}"
+    yield prefix
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
 
 
 @pytest.fixture(params=BACKENDS)

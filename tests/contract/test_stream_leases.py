@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
 
-from screengate.adapters.redis import RedisStreamLeases, redis_client
+from screengate.adapters.redis import RedisStreamLeases
 from screengate.domain.ids import AccountId, DeviceId, ProfileId, SessionId, StreamId
 from screengate.domain.streams import Stream
 from tests.contract.factories import T0, new_id
-
-REDIS_URL = os.environ.get("SCREENGATE_TEST_REDIS_URL")
-NO_REDIS = "set SCREENGATE_TEST_REDIS_URL to run the stream leases against Redis"
 
 pytestmark = pytest.mark.redis
 
 LEASE = timedelta(seconds=90)
 NOW = T0
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    if not REDIS_URL:
-        pytest.skip(NO_REDIS)
-    client = redis_client(REDIS_URL)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def key_prefix(redis: Redis) -> AsyncIterator[str]:
-    prefix = f"screengate-test-{uuid.uuid4().hex}"
-    yield prefix
-    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await redis.delete(*keys)
 
 
 @pytest.fixture

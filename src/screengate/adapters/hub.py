@@ -206,7 +206,8 @@ class Watch:
             pass
         finally:
             self._done()
-        return self._told & wanted
+        # Only this announcement's deliveries reach the watch: all of them are its devices.
+        return set(self._told)
 
 
 class LocalPresence:

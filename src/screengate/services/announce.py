@@ -28,10 +28,13 @@ async def announce(ports: Ports, receipt: SignOutReceipt) -> SignOutReceipt:
     if ports.leases is not None and sign_out.stream_ids:
         # The store already ended these streams; free their Redis slots too.
         await ports.leases.release(sign_out.account_id, sign_out.stream_ids)
-    listening = await ports.presence.connected(sign_out.session_ids)
     watch = ports.hub.expect(receipt.announcement.id)
     await ports.bus.publish(receipt.announcement)
-    told = await watch.told(list(listening), ports.receipt_wait) if listening else set()
+    # Who holds an open stream is asked only once the word is out: for ten thousand devices
+    # the question takes a while, and no device should wait for it. One told meanwhile may
+    # have hung up already; the watch counts it all the same.
+    listening = await ports.presence.connected(sign_out.session_ids)
+    told = await watch.told(list(listening), ports.receipt_wait)
     if told:
         await _record_told(ports, receipt, told)
     return replace(

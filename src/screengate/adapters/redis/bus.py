@@ -8,13 +8,12 @@ check reads the store. Slower, never open.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections import OrderedDict
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -29,7 +28,6 @@ StateHandler = Callable[[bool], None]
 # A dead subscription is noticed within about this long even when no socket closes.
 PING_SECONDS = 1.0
 RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
-SEEN = 50_000
 
 
 class RedisBus:
@@ -41,7 +39,9 @@ class RedisBus:
         self._handlers: list[Handler] = []
         self._state_handlers: list[StateHandler] = []
         self._connected = False
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Each message carries who sent it, ahead of its body: the sender dispatched it when
+        # it published, and skips its own echo without decoding it.
+        self._origin = uuid.uuid4().hex
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
@@ -69,11 +69,10 @@ class RedisBus:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def publish(self, message: BusMessage) -> None:
-        if isinstance(message, Announcement):
-            self._remember(message.id)
         await self._dispatch(message)
         try:
-            await self._redis.publish(self._channel, encode(message))
+            payload = b"%s\n%s" % (self._origin.encode(), encode(message))
+            await self._redis.publish(self._channel, payload)
         except (RedisError, OSError) as error:
             # Committed and refused here already; other instances fall back to the store
             # while their own subscriptions are down, and re-read cached entries shortly.
@@ -119,21 +118,20 @@ class RedisBus:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _receive(self, data: str | bytes) -> None:
-        try:
-            message = decode(data)
-        except (ValueError, KeyError, TypeError):
-            log.warning("bus_message_unreadable")
+        text = data.decode(errors="replace") if isinstance(data, bytes) else data
+        origin, _, body = text.partition("\n")
+        if origin == self._origin:
             return
-        if isinstance(message, Announcement):
-            if message.id in self._seen:
-                return
-            self._remember(message.id)
+        try:
+            message = decode(body)
+        except (ValueError, KeyError, TypeError):
+            # It may have been a sign-out (from an instance of another version, say): forget
+            # whatever was cached, as after a lost connection.
+            log.warning("bus_message_unreadable")
+            for handler in self._state_handlers:
+                handler(self._connected)
+            return
         await self._dispatch(message)
-
-    def _remember(self, announcement_id: str) -> None:
-        self._seen[announcement_id] = None
-        while len(self._seen) > SEEN:
-            self._seen.popitem(last=False)
 
     def _set_connected(self, connected: bool) -> None:
         if connected == self._connected:
@@ -144,58 +142,78 @@ class RedisBus:
             handler(connected)
 
 
-def encode(message: BusMessage) -> str:
+class _Notices(msgspec.Struct, array_like=True):
+    """An announcement's notices, in order, with what they share written once: "Sign out of
+    all devices" tells ten thousand devices the same thing at the same moment."""
+
+    shapes: list[tuple[NoticeKind, datetime, dict[str, str | list[str] | None]]]
+    # (id, session id, device id, index into shapes)
+    notices: list[tuple[str, str, str, int]]
+
+
+class _Announcement(msgspec.Struct, tag="announcement"):
+    id: str
+    account_id: str
+    revoked: list[str]
+    notices: _Notices
+
+
+class _Delivery(msgspec.Struct, tag="delivery"):
+    announcement_id: str
+    session_ids: list[str]
+    at: datetime
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(_Announcement | _Delivery)
+
+
+def encode(message: BusMessage) -> bytes:
     if isinstance(message, Delivery):
-        body: dict[str, Any] = {
-            "type": "delivery",
-            "announcement_id": message.announcement_id,
-            "session_ids": list(message.session_ids),
-            "at": message.at.isoformat(),
-        }
-    else:
-        body = {
-            "type": "announcement",
-            "id": message.id,
-            "account_id": message.account_id,
-            "revoked": list(message.revoked),
-            "notices": [
-                {
-                    "id": n.id,
-                    "kind": n.kind.value,
-                    "session_id": n.session_id,
-                    "device_id": n.device_id,
-                    "at": n.at.isoformat(),
-                    "data": dict(n.data),
-                }
-                for n in message.notices
-            ],
-        }
-    return json.dumps(body, separators=(",", ":"))
+        return _encoder.encode(
+            _Delivery(message.announcement_id, list(message.session_ids), message.at)
+        )
+    shapes: dict[tuple[NoticeKind, datetime, int], int] = {}
+    shared: list[tuple[NoticeKind, datetime, dict[str, str | list[str] | None]]] = []
+    notices: list[tuple[str, str, str, int]] = []
+    for n in message.notices:
+        # The same data object means the same data (it is never changed once made).
+        key = (n.kind, n.at, id(n.data))
+        shape = shapes.get(key)
+        if shape is None:
+            shape = shapes[key] = len(shared)
+            shared.append((n.kind, n.at, dict(n.data)))
+        notices.append((n.id, n.session_id, n.device_id, shape))
+    return _encoder.encode(
+        _Announcement(
+            message.id, message.account_id, list(message.revoked), _Notices(shared, notices)
+        )
+    )
 
 
 def decode(data: str | bytes) -> BusMessage:
-    body = json.loads(data)
-    if body["type"] == "delivery":
+    """Raises msgspec.ValidationError (a ValueError) for anything that is not a message."""
+    body = _decoder.decode(data)
+    if isinstance(body, _Delivery):
         return Delivery(
-            announcement_id=str(body["announcement_id"]),
-            session_ids=tuple(SessionId(s) for s in body["session_ids"]),
-            at=datetime.fromisoformat(body["at"]),
+            body.announcement_id, tuple(SessionId(s) for s in body.session_ids), body.at
         )
-    account_id = AccountId(body["account_id"])
+    account_id = AccountId(body.account_id)
+    shapes = body.notices.shapes
     return Announcement(
-        id=str(body["id"]),
+        id=body.id,
         account_id=account_id,
-        revoked=tuple(SessionId(s) for s in body["revoked"]),
+        revoked=tuple(SessionId(s) for s in body.revoked),
         notices=tuple(
             Notice(
-                id=str(n["id"]),
-                kind=NoticeKind(n["kind"]),
-                account_id=account_id,
-                session_id=SessionId(n["session_id"]),
-                device_id=DeviceId(n["device_id"]),
-                at=datetime.fromisoformat(n["at"]),
-                data=n["data"],
+                id,
+                shapes[shape][0],
+                account_id,
+                SessionId(session_id),
+                DeviceId(device_id),
+                shapes[shape][1],
+                shapes[shape][2],
             )
-            for n in body["notices"]
+            for id, session_id, device_id, shape in body.notices.notices
         ),
     )
