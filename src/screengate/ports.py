@@ -160,13 +160,14 @@ class DownloadStore(Protocol):
 class SecurityLog(Protocol):
     async def add(self, event: SecurityEvent) -> None: ...
 
-    async def add_many(self, events: Sequence[SecurityEvent]) -> None:
-        """add() for many at once, in their order."""
-
     async def add_for_sessions(self, scope: SignOutScope, event: SecurityEvent) -> None:
         """`event` once for every live session `scope` covers, in SessionStore.ending()'s
         order, each with that session's id, device id and device name (for a device that is
         gone, "Unknown device"). Call it before SessionStore.end() ends them."""
+
+    async def add_for_each(self, session_ids: Sequence[SessionId], event: SecurityEvent) -> None:
+        """`event` once for each of these sessions (live or not), each with that session's
+        id, device id and device name, in no promised order."""
 
     async def page(
         self, account_id: AccountId, *, before_id: int | None, limit: int

@@ -166,3 +166,34 @@ async def test_a_sign_out_scope_can_name_one_device_or_one_session(
         live = await uow.sessions.live_for_account(account.id)
     assert (by_device, by_session, elsewhere) == (1, 1, 0)
     assert [s.id for s in live] == [sessions[2].id]
+
+
+async def test_thousands_told_at_once_are_marked_and_logged_each_with_its_device(
+    uow_factory: UowFactory,
+) -> None:
+    account = make_account()
+    devices = [make_device(account, name=f"Phone {n}") for n in range(6_000)]
+    sessions = [make_session(d) for d in devices]
+    for session in sessions:
+        session.sign_out(SignOutReason.SIGNED_OUT_EVERYWHERE, T0)
+    await store(uow_factory, account, *devices, *sessions)
+    told = [s.id for s in sessions[:5_500]]  # more than one batch of ids
+    entry = SecurityEvent(
+        account_id=account.id, kind=EventKind.SIGN_OUT_TOLD, at=T1, detail={"reason": "r"}
+    )
+    async with uow_factory() as uow:
+        await uow.sessions.mark_told(told, T1)
+        await uow.events.add_for_each(told, entry)
+        await uow.commit()
+    async with uow_factory() as uow:
+        marked = [
+            await uow.sessions.get(s.id) for s in (sessions[0], sessions[5_499], sessions[-1])
+        ]
+        logged = await uow.events.page(account.id, before_id=None, limit=10_000)
+    assert [s.told_at if s else None for s in marked] == [T1, T1, None]
+    names = {d.id: d.name for d in devices}
+    assert sorted((e.session_id or "") for e in logged) == sorted(told)
+    assert all(e.device_id is not None and e.device_name == names[e.device_id] for e in logged)
+    assert {(e.kind, e.at, e.detail["reason"]) for e in logged} == {
+        (EventKind.SIGN_OUT_TOLD, T1, "r")
+    }

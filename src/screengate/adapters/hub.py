@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 
+from screengate.adapters import collector
 from screengate.domain.ids import SessionId
 from screengate.domain.notices import Announcement, BusMessage, Delivery, Notice, NoticeKind
 from screengate.ports import EventBus
@@ -16,9 +16,8 @@ from screengate.ports import EventBus
 REPLAY_SECONDS = 300.0
 REPLAY_PER_SESSION = 64
 MAX_REPLAY_SESSIONS = 100_000
-# Handing at least this many notices at once holds the garbage collector (CollectorHold).
+# Routing at least this many notices at once holds the garbage collector (adapters/collector).
 BURST = 1_000
-BURST_SECONDS = 5.0
 
 
 class QueueListener:
@@ -75,7 +74,6 @@ class LocalNoticeHub:
         self._listeners: dict[SessionId, set[QueueListener]] = defaultdict(set)
         self._recent: dict[SessionId, deque[tuple[float, Notice]]] = {}
         self._watches: dict[str, Watch] = {}
-        self._collector = CollectorHold()
 
     def listen(self, session_id: SessionId, last_event_id: str | None) -> QueueListener:
         listener = QueueListener(self, session_id, self._missed(session_id, last_event_id))
@@ -96,9 +94,9 @@ class LocalNoticeHub:
         if isinstance(message, Delivery):
             self._heard(message)
             return
+        if len(message.notices) >= BURST:
+            collector.hold(collector.BURST_SECONDS)
         handed, told = self._route(message)
-        if len(handed) >= BURST:
-            self._collector.hold(BURST_SECONDS)
         if told:
             # Word of who is told goes out before the streams wake: thousands of them writing
             # first kept the Delivery (and so the sign-out's receipt) waiting for over a second.
@@ -155,32 +153,6 @@ class LocalNoticeHub:
         recent = [n for at, n in self._recent.get(session_id, ()) if at >= horizon]
         ids = [n.id for n in recent]
         return recent[ids.index(last_event_id) + 1 :] if last_event_id in ids else recent
-
-
-class CollectorHold:
-    """Keeps Python's cyclic garbage collector from running for a moment.
-
-    With ten thousand streams open the heap holds close to a million tracked objects, and a
-    full collection takes 0.2-0.9 s here; one that starts while a sign-out is being told to
-    every device stops them all for that long. Reference counting still frees what the burst
-    leaves behind; cycles wait the few seconds until the collector runs again.
-    """
-
-    def __init__(self) -> None:
-        self._timer: asyncio.TimerHandle | None = None
-
-    def hold(self, seconds: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        elif gc.isenabled():
-            gc.disable()
-        else:
-            return  # switched off by someone else: not ours to switch back on
-        self._timer = asyncio.get_running_loop().call_later(seconds, self._release)
-
-    def _release(self) -> None:
-        self._timer = None
-        gc.enable()
 
 
 class Watch:

@@ -208,10 +208,6 @@ class MemorySecurityLog(_Stores):
     async def add(self, event: SecurityEvent) -> None:
         self.state.events.append(replace(event, id=len(self.state.events) + 1))
 
-    async def add_many(self, events: Sequence[SecurityEvent]) -> None:
-        for event in events:
-            await self.add(event)
-
     async def add_for_sessions(self, scope: SignOutScope, event: SecurityEvent) -> None:
         for ending in await MemorySessionStore(self.state).ending(scope):
             await self.add(
@@ -220,6 +216,21 @@ class MemorySecurityLog(_Stores):
                     device_id=ending.device_id,
                     device_name=ending.device_name or UNKNOWN_DEVICE,
                     session_id=ending.session_id,
+                )
+            )
+
+    async def add_for_each(self, session_ids: Sequence[SessionId], event: SecurityEvent) -> None:
+        for session_id in session_ids:
+            session = self.state.sessions.get(session_id)
+            if session is None:
+                continue
+            device = self.state.devices.get(session.device_id)
+            await self.add(
+                replace(
+                    event,
+                    device_id=session.device_id,
+                    device_name=device.name if device else UNKNOWN_DEVICE,
+                    session_id=session_id,
                 )
             )
 

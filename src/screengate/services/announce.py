@@ -116,22 +116,14 @@ def sign_out_notices(
 
 
 async def _record_told(ports: Ports, receipt: SignOutReceipt, told: set[SessionId]) -> None:
-    now = ports.clock.now()
-    reached = [d for d in receipt.devices if d.session_id in told]
+    reached = [d.session_id for d in receipt.devices if d.session_id in told]
+    entry = SecurityEvent(
+        account_id=receipt.sign_out.account_id,
+        kind=EventKind.SIGN_OUT_TOLD,
+        at=ports.clock.now(),
+        detail={"reason": receipt.sign_out.reason.value},
+    )
     async with ports.uow() as uow:
-        await uow.sessions.mark_told([d.session_id for d in reached], now)
-        await uow.events.add_many(
-            [
-                SecurityEvent(
-                    account_id=receipt.sign_out.account_id,
-                    kind=EventKind.SIGN_OUT_TOLD,
-                    at=now,
-                    device_id=device.device_id,
-                    device_name=device.name,
-                    session_id=device.session_id,
-                    detail={"reason": receipt.sign_out.reason.value},
-                )
-                for device in reached
-            ]
-        )
+        await uow.sessions.mark_told(reached, entry.at)
+        await uow.events.add_for_each(reached, entry)
         await uow.commit()

@@ -17,6 +17,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from screengate.adapters import collector
 from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.notices import Announcement, BusMessage, Delivery, Notice, NoticeKind
 
@@ -28,6 +29,8 @@ StateHandler = Callable[[bool], None]
 # A dead subscription is noticed within about this long even when no socket closes.
 PING_SECONDS = 1.0
 RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
+# About a thousand notices' worth.
+BIG_MESSAGE = 50_000
 
 
 class RedisBus:
@@ -69,9 +72,16 @@ class RedisBus:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def publish(self, message: BusMessage) -> None:
+        # On its way to the other instances first, so they work on it while this one does;
+        # this one's own handlers do not wait for Redis to answer (or to time out).
+        payload = b"%s\n%s" % (self._origin.encode(), encode(message))
+        sent = asyncio.create_task(self._send(payload))
+        await asyncio.sleep(0)
         await self._dispatch(message)
+        await sent
+
+    async def _send(self, payload: bytes) -> None:
         try:
-            payload = b"%s\n%s" % (self._origin.encode(), encode(message))
             await self._redis.publish(self._channel, payload)
         except (RedisError, OSError) as error:
             # Committed and refused here already; other instances fall back to the store
@@ -122,6 +132,9 @@ class RedisBus:
         origin, _, body = text.partition("\n")
         if origin == self._origin:
             return
+        if len(body) >= BIG_MESSAGE:
+            # A sign-out of thousands of devices: decoding it is where the burst begins.
+            collector.hold(collector.BURST_SECONDS)
         try:
             message = decode(body)
         except (ValueError, KeyError, TypeError):

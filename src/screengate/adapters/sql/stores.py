@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -212,10 +212,10 @@ class SqlSessionStore(SqlStore):
         return [_session(row) for row in await self._connection.execute(query)]
 
     async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
-        if session_ids:
+        for batch in _batches(session_ids):
             await self._connection.execute(
                 update(sessions)
-                .where(sessions.c.id.in_(list(session_ids)), sessions.c.told_at.is_(None))
+                .where(sessions.c.id.in_(batch), sessions.c.told_at.is_(None))
                 .values(told_at=at)
             )
 
@@ -258,14 +258,16 @@ class SqlSecurityLog(SqlStore):
     async def add(self, event: SecurityEvent) -> None:
         await self._connection.execute(insert(security_events).values(_event_values(event)))
 
-    async def add_many(self, events: Sequence[SecurityEvent]) -> None:
-        if events:
-            # One executemany: ids are still given in this order.
-            await self._connection.execute(
-                insert(security_events), [_event_values(e) for e in events]
-            )
-
     async def add_for_sessions(self, scope: SignOutScope, event: SecurityEvent) -> None:
+        await self._add_per_session(event, _covered_by(scope))
+
+    async def add_for_each(self, session_ids: Sequence[SessionId], event: SecurityEvent) -> None:
+        for batch in _batches(session_ids):
+            await self._add_per_session(event, [sessions.c.id.in_(batch)])
+
+    async def _add_per_session(
+        self, event: SecurityEvent, where: list[ColumnElement[bool]]
+    ) -> None:
         # INSERT ... SELECT: ten thousand audit rows without ten thousand rows of parameters.
         values = _event_values(event)
         per_session = {
@@ -280,7 +282,7 @@ class SqlSecurityLog(SqlStore):
         rows = (
             select(*columns)
             .select_from(_with_device)
-            .where(*_covered_by(scope))
+            .where(*where)
             .order_by(sessions.c.last_seen_at.desc(), sessions.c.id)
         )
         await self._connection.execute(insert(security_events).from_select(list(values), rows))
@@ -469,6 +471,15 @@ def _device(row: Row[Any]) -> Device:
 
 
 _with_device = sessions.outerjoin(devices, devices.c.id == sessions.c.device_id)
+
+
+# Ids per IN (...): SQLite allows 32,766 bound parameters in one statement.
+BATCH = 5_000
+
+
+def _batches(ids: Sequence[SessionId]) -> Iterator[list[SessionId]]:
+    for first in range(0, len(ids), BATCH):
+        yield list(ids[first : first + BATCH])
 
 
 def _covered_by(scope: SignOutScope) -> list[ColumnElement[bool]]:
