@@ -7,23 +7,22 @@ from typing import Annotated
 from litestar import Router, get, post
 from litestar.params import Parameter
 
-from screengate.api.bearer import DEVICE, BearerCheck
+from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import AccountOut, ActivityPageOut, ChangePassword
-from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services import accounts
 from screengate.services.activity import MAX_PAGE, security_activity
 
 
 @get("/", responses=problems(*AUTHED))
-async def account(ports: Ports, device: Principal) -> AccountOut:
+async def account(ports: Ports, device: Device) -> AccountOut:
     return AccountOut.of(await accounts.get_account(ports, device))
 
 
 @post("/password", status_code=204, responses=problems(*AUTHED, 403))
 async def change_password(
-    data: ChangePassword, ports: Ports, device: Principal, ip: str | None
+    data: ChangePassword, ports: Ports, device: Device, ip: str | None
 ) -> None:
     await accounts.change_password(
         ports,
@@ -38,7 +37,7 @@ async def change_password(
 @get("/activity", responses=problems(*AUTHED))
 async def activity(
     ports: Ports,
-    device: Principal,
+    device: Device,
     cursor: Annotated[int | None, Parameter(ge=1, required=False)] = None,
     limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
 ) -> ActivityPageOut:

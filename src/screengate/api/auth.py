@@ -7,10 +7,9 @@ from typing import Annotated
 from litestar import Router, get, post
 from litestar.params import Parameter
 
-from screengate.api.bearer import DEVICE, BearerCheck
+from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import Refresh, SessionOut, SignedUp, SignIn, SignUp, Tokens
-from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
 
@@ -53,7 +52,7 @@ async def refresh(data: Refresh, ports: Ports, ip: str | None) -> Tokens:
     security=BEARER,
     responses=problems(*AUTHED),
 )
-async def sign_out_here(ports: Ports, device: Principal, ip: str | None) -> None:
+async def sign_out_here(ports: Ports, device: Device, ip: str | None) -> None:
     await sign_out.sign_out(ports, device, ip)
 
 
@@ -65,8 +64,9 @@ async def sign_out_here(ports: Ports, device: Principal, ip: str | None) -> None
     responses=problems(*AUTHED),
     description="Is this device still signed in? The revocation check every request makes, "
     "and nothing else.",
+    sync_to_thread=False,
 )
-async def session(device: Principal) -> SessionOut:
+def session(device: Device) -> SessionOut:
     return SessionOut(
         account_id=device.account_id,
         device_id=device.device_id,

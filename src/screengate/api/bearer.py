@@ -1,20 +1,22 @@
 """The bearer check, once per request, in front of the routes that need a device.
 
 Litestar's dependency injection charged an async provider with two inputs (the request and
-the ports) tens of microseconds per request, many times the check itself (~1.3 µs: SHA-256 of
-the token and a dictionary lookup in the revocation view). So BearerCheck proves the device
-straight from the ASGI scope before the route runs, and the route's `device` dependency is a
-sync read of the outcome. A refusal is raised by that dependency, where the provider raised it
-before: the same problem answer from the one error mapping, after the same body errors.
+the ports) tens of microseconds per request, many times the check itself (SHA-256 of the token
+and a dictionary lookup in the revocation view). So BearerCheck proves the device straight from
+the ASGI scope before the route runs, and the route's `device` dependency only reads the
+outcome: a sync provider with no inputs, which Litestar calls without parsing any. A refusal is
+raised by that dependency, where the provider raised it before: the same problem answer from
+the one error mapping, in the same order with respect to the body's errors.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from contextvars import ContextVar
+from typing import Annotated
 
-from litestar import Request
 from litestar.di import Provide
 from litestar.enums import ScopeType
+from litestar.params import Dependency
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from screengate.api.deps import client_ip_of, header, ports_of
@@ -22,9 +24,12 @@ from screengate.domain.errors import InvalidToken
 from screengate.domain.sessions import Principal
 from screengate.services.auth import authenticate
 
-# Where BearerCheck leaves the device (or why it was refused), in the scope's state.
-OUTCOME = "screengate.device"
 MAX_TOKEN_CHARS = 512
+
+# The request's device (or why it was refused), from BearerCheck to the `device` dependency.
+# A context variable, not the scope, so that the dependency needs no input: each request runs
+# in its own context, and BearerCheck resets it when the request is done.
+_checked: ContextVar[Principal | Exception] = ContextVar("screengate_device")
 
 
 class BearerCheck:
@@ -35,14 +40,19 @@ class BearerCheck:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # OPTIONS answers without a credential, as it did when the check was a dependency.
-        if scope["type"] == ScopeType.HTTP and scope["method"] != "OPTIONS":
-            outcome: Principal | Exception
-            try:
-                outcome = await prove(scope)
-            except Exception as refused:  # re-raised by the route's dependency: see current_device
-                outcome = refused
-            scope["state"][OUTCOME] = outcome
-        await self.app(scope, receive, send)
+        if scope["type"] != ScopeType.HTTP or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        outcome: Principal | Exception
+        try:
+            outcome = await prove(scope)
+        except Exception as refused:  # raised by the route's dependency: see current_device
+            outcome = refused
+        checked = _checked.set(outcome)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _checked.reset(checked)
 
 
 async def prove(scope: Scope) -> Principal:
@@ -52,18 +62,21 @@ async def prove(scope: Scope) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_CHARS:
         raise InvalidToken("Send the access token as 'Authorization: Bearer <token>'.")
-    app = scope["litestar_app"]
-    return await authenticate(ports_of(app.state), token, client_ip_of(scope))
+    return await authenticate(ports_of(scope["litestar_app"].state), token, client_ip_of(scope))
 
 
-def current_device(request: Request[Any, Any, Any]) -> Principal:
+def current_device() -> Principal:
     """The `device` dependency: what BearerCheck found, without awaiting anything."""
-    outcome = request.scope["state"].get(OUTCOME)
+    try:
+        outcome = _checked.get()
+    except LookupError:
+        raise RuntimeError("a route asks for the device without BearerCheck in front") from None
     if isinstance(outcome, Principal):
         return outcome
-    if outcome is None:
-        raise RuntimeError("a route asks for the device without BearerCheck in front of it")
     raise outcome
 
 
 DEVICE = {"device": Provide(current_device, sync_to_thread=False)}
+# How routes take it. The value is a Principal from our own provider, so Litestar's signature
+# model need not convert it again on every request.
+Device = Annotated[Principal, Dependency(skip_validation=True)]

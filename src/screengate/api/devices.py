@@ -7,11 +7,10 @@ from typing import Annotated
 from litestar import Router, get, post
 from litestar.params import Parameter
 
-from screengate.api.bearer import DEVICE, BearerCheck
+from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import DeviceOut, SignedOutDevices, SignedOutEverywhere, SignOutAll
 from screengate.domain.ids import DeviceId
-from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services import sign_out
 from screengate.services.devices import list_devices, signed_out_devices
@@ -21,7 +20,7 @@ DevicePath = Annotated[str, Parameter(max_length=64)]
 
 @get("/", responses=problems(*AUTHED))
 async def devices(
-    ports: Ports, device: Principal, include_signed_out: bool = False
+    ports: Ports, device: Device, include_signed_out: bool = False
 ) -> list[DeviceOut]:
     """Signed-in devices, current first then most recently seen; with `include_signed_out`,
     then the devices signed out in the last 30 days with their sign-out receipts."""
@@ -33,7 +32,7 @@ async def devices(
 
 @post("/sign-out-all", status_code=200, responses=problems(*AUTHED))
 async def sign_out_all(
-    ports: Ports, device: Principal, ip: str | None, data: SignOutAll | None = None
+    ports: Ports, device: Device, ip: str | None, data: SignOutAll | None = None
 ) -> SignedOutEverywhere:
     keep = data.keep_this_device if data else False
     receipt = await sign_out.sign_out_everywhere(ports, device, keep_this_device=keep, ip=ip)
@@ -42,7 +41,7 @@ async def sign_out_all(
 
 @post("/{device_id:str}/sign-out", status_code=200, responses=problems(*AUTHED, 404))
 async def sign_out_one(
-    ports: Ports, device: Principal, device_id: DevicePath, ip: str | None
+    ports: Ports, device: Device, device_id: DevicePath, ip: str | None
 ) -> SignedOutDevices:
     receipt = await sign_out.sign_out_device(ports, device, DeviceId(device_id), ip)
     return SignedOutDevices.of(receipt)

@@ -7,13 +7,12 @@ from typing import Annotated
 from litestar import Router, delete, get, post
 from litestar.params import Parameter
 
-from screengate.api.bearer import DEVICE, BearerCheck
+from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import DownloadOut, NewDownload, TitleOut
 from screengate.domain.catalogue import KIDS_MAX
 from screengate.domain.downloads import Download
 from screengate.domain.ids import DownloadId, ProfileId
-from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services import downloads
 
@@ -31,7 +30,7 @@ def _out(download: Download) -> DownloadOut:
 
 
 @post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409))
-async def start(data: NewDownload, ports: Ports, device: Principal) -> DownloadOut:
+async def start(data: NewDownload, ports: Ports, device: Device) -> DownloadOut:
     download = await downloads.start_download(
         ports, device, profile_id=ProfileId(data.profile_id), title_id=data.title_id, pin=data.pin
     )
@@ -39,12 +38,12 @@ async def start(data: NewDownload, ports: Ports, device: Principal) -> DownloadO
 
 
 @get("/", responses=problems(*AUTHED))
-async def mine(ports: Ports, device: Principal) -> list[DownloadOut]:
+async def mine(ports: Ports, device: Device) -> list[DownloadOut]:
     return [_out(d) for d in await downloads.list_downloads(ports, device)]
 
 
 @delete("/{download_id:str}", status_code=204, responses=problems(*AUTHED, 404))
-async def remove(download_id: DownloadPath, ports: Ports, device: Principal) -> None:
+async def remove(download_id: DownloadPath, ports: Ports, device: Device) -> None:
     await downloads.delete_download(ports, device, DownloadId(download_id))
 
 

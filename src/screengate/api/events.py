@@ -20,7 +20,7 @@ from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 from litestar.types import Receive, Send
 
-from screengate.api.bearer import DEVICE, BearerCheck
+from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.domain.notices import Notice, NoticeKind
 from screengate.domain.sessions import Principal
@@ -45,7 +45,7 @@ RETRY_MILLISECONDS = 2000
 )
 async def events(
     ports: Ports,
-    device: Principal,
+    device: Device,
     last_event_id: Annotated[
         str | None, Parameter(header="last-event-id", required=False, max_length=64)
     ] = None,

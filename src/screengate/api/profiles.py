@@ -7,11 +7,10 @@ from typing import Annotated
 from litestar import Router, delete, get, patch, post
 from litestar.params import Parameter
 
-from screengate.api.bearer import DEVICE, BearerCheck
+from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import NewProfile, ProfileOut, ProfilePatch
 from screengate.domain.ids import ProfileId
-from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services import profiles
 
@@ -19,12 +18,12 @@ ProfilePath = Annotated[str, Parameter(max_length=64)]
 
 
 @get("/", responses=problems(*AUTHED))
-async def list_profiles(ports: Ports, device: Principal) -> list[ProfileOut]:
+async def list_profiles(ports: Ports, device: Device) -> list[ProfileOut]:
     return [ProfileOut.of(p) for p in await profiles.list_profiles(ports, device)]
 
 
 @post("/", status_code=201, responses=problems(*AUTHED, 409))
-async def create_profile(data: NewProfile, ports: Ports, device: Principal) -> ProfileOut:
+async def create_profile(data: NewProfile, ports: Ports, device: Device) -> ProfileOut:
     profile = await profiles.create_profile(
         ports, device, name=data.name, kids=data.kids, pin=data.pin
     )
@@ -33,7 +32,7 @@ async def create_profile(data: NewProfile, ports: Ports, device: Principal) -> P
 
 @patch("/{profile_id:str}", responses=problems(*AUTHED, 404, 409))
 async def update_profile(
-    profile_id: ProfilePath, data: ProfilePatch, ports: Ports, device: Principal
+    profile_id: ProfilePath, data: ProfilePatch, ports: Ports, device: Device
 ) -> ProfileOut:
     changes = profiles.ProfileChanges(
         name=data.name,
@@ -46,7 +45,7 @@ async def update_profile(
 
 
 @delete("/{profile_id:str}", status_code=204, responses=problems(*AUTHED, 404, 409))
-async def delete_profile(profile_id: ProfilePath, ports: Ports, device: Principal) -> None:
+async def delete_profile(profile_id: ProfilePath, ports: Ports, device: Device) -> None:
     await profiles.delete_profile(ports, device, ProfileId(profile_id))
 
 

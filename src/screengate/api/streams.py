@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, Router, delete, get, post
+from litestar import Router, delete, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from screengate.api.bearer import DEVICE, BearerCheck, current_device
+from screengate.api.bearer import DEVICE, BearerCheck, Device, current_device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import ActiveStream, Lease, Play, StreamStarted
 from screengate.domain.errors import SignedOut, StreamEnded
@@ -21,7 +21,7 @@ StreamPath = Annotated[str, Parameter(max_length=64)]
 
 
 @post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409))
-async def start(data: Play, ports: Ports, device: Principal) -> StreamStarted:
+async def start(data: Play, ports: Ports, device: Device) -> StreamStarted:
     stream = await streams.start_stream(
         ports, device, profile_id=ProfileId(data.profile_id), title_id=data.title_id, pin=data.pin
     )
@@ -35,7 +35,7 @@ async def start(data: Play, ports: Ports, device: Principal) -> StreamStarted:
 
 
 @get("/", responses=problems(*AUTHED))
-async def active(ports: Ports, device: Principal) -> list[ActiveStream]:
+async def active(ports: Ports, device: Device) -> list[ActiveStream]:
     """Who holds the account's screens right now."""
     return [
         ActiveStream(
@@ -52,10 +52,10 @@ async def active(ports: Ports, device: Principal) -> list[ActiveStream]:
     ]
 
 
-def streaming_device(request: Request[Any, Any, Any]) -> Principal:
+def streaming_device() -> Principal:
     """A signed-out device's heartbeat learns that its stream ended, and why."""
     try:
-        return current_device(request)
+        return current_device()
     except SignedOut as signed_out:
         raise StreamEnded(signed_out.reason) from None
 
@@ -66,12 +66,12 @@ def streaming_device(request: Request[Any, Any, Any]) -> Principal:
     dependencies={"device": Provide(streaming_device, sync_to_thread=False)},
     responses=problems(*AUTHED, 404, 410),
 )
-async def heartbeat(stream_id: StreamPath, ports: Ports, device: Principal) -> Lease:
+async def heartbeat(stream_id: StreamPath, ports: Ports, device: Device) -> Lease:
     return Lease(expires_at=await streams.heartbeat(ports, device, StreamId(stream_id)))
 
 
 @delete("/{stream_id:str}", status_code=204, responses=problems(*AUTHED, 404))
-async def stop(stream_id: StreamPath, ports: Ports, device: Principal) -> None:
+async def stop(stream_id: StreamPath, ports: Ports, device: Device) -> None:
     await streams.stop_stream(ports, device, StreamId(stream_id))
 
 
