@@ -33,7 +33,16 @@ from bench.databases import (
 )
 from bench.load import ROOT, LoadGenerator, choose_generator
 from bench.measure import Measurement, Round, Summary, run_rounds
-from bench.report import machine, markdown_table, millis, now, per_second, percent, revision
+from bench.report import (
+    cpu_millis,
+    machine,
+    markdown_table,
+    millis,
+    now,
+    per_second,
+    percent,
+    revision,
+)
 from bench.report import write as write_file
 from bench.server import Argon2Cost, serve
 
@@ -200,7 +209,7 @@ def _run(
                 f"[{backend.name}] round {round_number}/{options.rounds} "
                 f"{measurement.label}: {per_second(result.per_second)}/s, "
                 f"p50 {millis(result.p50_ms)}, p99 {millis(result.p99_ms)}, "
-                f"server CPU {millis(done.cpu_ms_per_request)}/request, "
+                f"server CPU {cpu_millis(done.cpu_ms_per_request)}/request, "
                 f"non-2xx {result.failed}",
                 file=sys.stderr,
             )

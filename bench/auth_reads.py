@@ -17,7 +17,7 @@ import httpx
 
 from bench.load import HttpRequest
 from bench.measure import Measurement, Summary
-from bench.report import millis, per_second, percent, spread
+from bench.report import cpu_millis, millis, per_second, percent, spread
 from bench.server import RunningServer
 
 DEVICES = 10
@@ -141,7 +141,7 @@ def rows(backend: str, summaries: list[Summary]) -> list[list[str]]:
             verdict(s),
             millis(s.p50_ms),
             millis(s.p99_ms),
-            millis(s.cpu_ms_per_request),
+            cpu_millis(s.cpu_ms_per_request),
             percent(s.cpu_ratio),
             str(s.failed),
         ]
