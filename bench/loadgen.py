@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 # Seconds to wait, after the duration, for in-flight answers before dropping connections.
 DRAIN_SECONDS = 10.0
@@ -92,12 +92,18 @@ class Tally:
         }
 
 
-class Client(asyncio.Protocol):
-    """One keep-alive connection that sends the same request again as each answer completes."""
+class Stopping(Protocol):
+    @property
+    def stopped(self) -> bool: ...
 
-    def __init__(self, request: bytes, tally: Tally, closed: asyncio.Future[None]) -> None:
+
+class KeepAliveClient(asyncio.Protocol):
+    """One keep-alive connection that sends its request again as each answer completes;
+    a subclass reads the answers (data_received) and calls _send() after each."""
+
+    def __init__(self, request: bytes, tally: Stopping, closed: asyncio.Future[None]) -> None:
         self._request = request
-        self._tally = tally
+        self._stopping = tally
         self._closed = closed
         self._buffer = bytearray()
         self._sent_at = 0.0
@@ -105,16 +111,6 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast("asyncio.Transport", transport)
-        self._send()
-
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        length = response_length(self._buffer)
-        if length is None:
-            return
-        success = self._buffer[9:10] == b"2"  # "HTTP/1.1 2xx"
-        del self._buffer[:length]
-        self._tally.answer(success, time.perf_counter() - self._sent_at)
         self._send()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -127,11 +123,29 @@ class Client(asyncio.Protocol):
 
     def _send(self) -> None:
         assert self._transport is not None
-        if self._tally.stopped:
+        if self._stopping.stopped:
             self._transport.close()
             return
         self._sent_at = time.perf_counter()
         self._transport.write(self._request)
+
+
+class Client(KeepAliveClient):
+    """Counts 2xx answers and their latencies."""
+
+    def __init__(self, request: bytes, tally: Tally, closed: asyncio.Future[None]) -> None:
+        super().__init__(request, tally, closed)
+        self._tally = tally
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        length = response_length(self._buffer)
+        if length is None:
+            return
+        success = self._buffer[9:10] == b"2"  # "HTTP/1.1 2xx"
+        del self._buffer[:length]
+        self._tally.answer(success, time.perf_counter() - self._sent_at)
+        self._send()
 
 
 def response_length(buffer: bytearray) -> int | None:

@@ -26,9 +26,9 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
-from bench.loadgen import response_length
+from bench.loadgen import KeepAliveClient, response_length
 
 # Seconds to wait, after the duration, for in-flight answers before dropping connections.
 DRAIN_SECONDS = 10.0
@@ -119,21 +119,13 @@ class Connection:
     last_body: bytes = b""  # of the last 2xx answer, when keep_body
 
 
-class Client(asyncio.Protocol):
-    """One keep-alive connection sending its own request again as each answer completes."""
+class Client(KeepAliveClient):
+    """Sends its own device's request again as each answer completes; counts by status."""
 
     def __init__(self, connection: Connection, tally: Tally, closed: asyncio.Future[None]) -> None:
+        super().__init__(connection.request, tally, closed)
         self._connection = connection
-        self._request = connection.request
         self._tally = tally
-        self._closed = closed
-        self._buffer = bytearray()
-        self._sent_at = 0.0
-        self._transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast("asyncio.Transport", transport)
-        self._send()
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -148,22 +140,6 @@ class Client(asyncio.Protocol):
             del self._buffer[:length]
             self._tally.answer(status, time.perf_counter() - self._sent_at)
             self._send()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self._closed.done():
-            self._closed.set_result(None)
-
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-
-    def _send(self) -> None:
-        assert self._transport is not None
-        if self._tally.stopped:
-            self._transport.close()
-            return
-        self._sent_at = time.perf_counter()
-        self._transport.write(self._request)
 
 
 async def hold_connection(spec: Spec, connection: Connection, tally: Tally) -> None:

@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from bench.load import HttpRequest, Load, LoadGenerator, LoadResult
 
@@ -35,10 +36,85 @@ SETTLE_SECONDS = 0.5
 CpuProbe = Callable[[], float | None]
 
 
+class RoundFigures(Protocol):
+    """What one round of a measurement yields, whichever load generator ran it."""
+
+    @property
+    def per_second(self) -> float: ...
+
+    @property
+    def p50_ms(self) -> float | None: ...
+
+    @property
+    def p99_ms(self) -> float | None: ...
+
+    @property
+    def cpu_ms_per_request(self) -> float | None: ...
+
+
+class MedianOverRounds:
+    """A measurement's figures: the median of its rounds' (the machine is shared and noisy)."""
+
+    rounds: Sequence[RoundFigures]
+
+    @property
+    def per_second(self) -> float:
+        return statistics.median(r.per_second for r in self.rounds)
+
+    @property
+    def p50_ms(self) -> float | None:
+        return median([r.p50_ms for r in self.rounds])
+
+    @property
+    def p99_ms(self) -> float | None:
+        return median([r.p99_ms for r in self.rounds])
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return median([r.cpu_ms_per_request for r in self.rounds])
+
+
+R = TypeVar("R", bound=RoundFigures)
+
+
+def median_ratio(
+    mine: Sequence[R], theirs: Sequence[R], rate: Callable[[R], float | None]
+) -> float | None:
+    """The median over rounds of this measurement's rate over the baseline's, round by round."""
+    ratios = []
+    for a, b in zip(mine, theirs, strict=True):
+        numerator, denominator = rate(a), rate(b)
+        if numerator is not None and denominator:
+            ratios.append(numerator / denominator)
+    return statistics.median(ratios) if ratios else None
+
+
+def requests_per_cpu_second(one: RoundFigures) -> float | None:
+    cost = one.cpu_ms_per_request
+    return 1000 / cost if cost else None
+
+
+def median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
 @dataclass(frozen=True)
 class Round:
     result: LoadResult
     cpu_seconds: float | None  # the server's, during the counted run
+
+    @property
+    def per_second(self) -> float:
+        return self.result.per_second
+
+    @property
+    def p50_ms(self) -> float | None:
+        return self.result.p50_ms
+
+    @property
+    def p99_ms(self) -> float | None:
+        return self.result.p99_ms
 
     @property
     def cpu_ms_per_request(self) -> float | None:
@@ -48,7 +124,7 @@ class Round:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(MedianOverRounds):
     measurement: Measurement
     rounds: tuple[Round, ...]
     ratio: float | None  # median of the per-round ratios of requests/s to the baseline
@@ -59,28 +135,12 @@ class Summary:
         return tuple(r.result for r in self.rounds)
 
     @property
-    def per_second(self) -> float:
-        return statistics.median(r.per_second for r in self.results)
-
-    @property
     def slowest(self) -> float:
         return min(r.per_second for r in self.results)
 
     @property
     def fastest(self) -> float:
         return max(r.per_second for r in self.results)
-
-    @property
-    def p50_ms(self) -> float | None:
-        return _median([r.p50_ms for r in self.results])
-
-    @property
-    def p99_ms(self) -> float | None:
-        return _median([r.p99_ms for r in self.results])
-
-    @property
-    def cpu_ms_per_request(self) -> float | None:
-        return _median([r.cpu_ms_per_request for r in self.rounds])
 
     @property
     def failed(self) -> int:
@@ -116,7 +176,7 @@ def run_rounds(
             m,
             tuple(done[m.key]),
             ratio=_ratio(done, m, _per_second),
-            cpu_ratio=_ratio(done, m, _requests_per_cpu_second),
+            cpu_ratio=_ratio(done, m, requests_per_cpu_second),
         )
         for m in measurements
     ]
@@ -143,12 +203,7 @@ def measure(
 
 
 def _per_second(one: Round) -> float | None:
-    return one.result.per_second
-
-
-def _requests_per_cpu_second(one: Round) -> float | None:
-    cost = one.cpu_ms_per_request
-    return 1000 / cost if cost else None
+    return one.per_second
 
 
 def _ratio(
@@ -156,14 +211,4 @@ def _ratio(
 ) -> float | None:
     if measurement.baseline is None:
         return None
-    ratios = []
-    for mine, theirs in zip(done[measurement.key], done[measurement.baseline], strict=True):
-        numerator, denominator = rate(mine), rate(theirs)
-        if numerator is not None and denominator:
-            ratios.append(numerator / denominator)
-    return statistics.median(ratios) if ratios else None
-
-
-def _median(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
+    return median_ratio(done[measurement.key], done[measurement.baseline], rate)

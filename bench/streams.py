@@ -24,7 +24,6 @@ import json
 import math
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ import httpx
 from bench.databases import Backend, postgres_backend, postgres_url_from_env, sqlite_backend
 from bench.load import GRACE_SECONDS, ROOT, HttpRequest
 from bench.loadgen_devices import DRAIN_SECONDS, WARMUP_CAP_SECONDS
+from bench.measure import MedianOverRounds, median_ratio, requests_per_cpu_second
 from bench.report import machine, markdown_table, millis, now, per_second, percent, revision, spread
 from bench.report import write as write_file
 from bench.server import RunningServer, serve
@@ -334,29 +334,13 @@ LABELS = {
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(MedianOverRounds):
     store: str
     level: int
     kind: str
     rounds: tuple[Round, ...]
     ratio: float | None  # median of per-round ratios of 2xx/s to the bare endpoint's
     cpu_ratio: float | None  # the bare endpoint's CPU per request over this one's, median
-
-    @property
-    def per_second(self) -> float:
-        return statistics.median(r.per_second for r in self.rounds)
-
-    @property
-    def p50_ms(self) -> float | None:
-        return _median([r.p50_ms for r in self.rounds])
-
-    @property
-    def p99_ms(self) -> float | None:
-        return _median([r.p99_ms for r in self.rounds])
-
-    @property
-    def cpu_ms_per_request(self) -> float | None:
-        return _median([r.cpu_ms_per_request for r in self.rounds])
 
 
 def measure_store(
@@ -395,17 +379,12 @@ def measure_store(
         bare = done[(level, "healthz")]
         for kind in KINDS:
             mine = done[(level, kind)]
-            baseline = kind != "healthz"
-            summaries.append(
-                Summary(
-                    store,
-                    level,
-                    kind,
-                    tuple(mine),
-                    ratio=_ratio(mine, bare, lambda r: r.per_second) if baseline else None,
-                    cpu_ratio=_ratio(mine, bare, _per_cpu_second) if baseline else None,
-                )
-            )
+            if kind == "healthz":
+                ratio = cpu_ratio = None
+            else:
+                ratio = median_ratio(mine, bare, lambda r: r.per_second)
+                cpu_ratio = median_ratio(mine, bare, requests_per_cpu_second)
+            summaries.append(Summary(store, level, kind, tuple(mine), ratio, cpu_ratio))
     return summaries
 
 
@@ -423,25 +402,6 @@ def _progress(store: str, number: int, rounds: int, level: int, kind: str, one: 
         f"all {one.took:.1f} s)",
         file=sys.stderr,
     )
-
-
-def _per_cpu_second(one: Round) -> float | None:
-    cost = one.cpu_ms_per_request
-    return 1000 / cost if cost else None
-
-
-def _ratio(mine: list[Round], bare: list[Round], rate: Any) -> float | None:
-    ratios = []
-    for a, b in zip(mine, bare, strict=True):
-        numerator, denominator = rate(a), rate(b)
-        if numerator is not None and denominator:
-            ratios.append(numerator / denominator)
-    return statistics.median(ratios) if ratios else None
-
-
-def _median(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
 
 
 # --- the vanished device ---------------------------------------------------------------------
