@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     # `limits` notation; failures only. NIST's 100-consecutive cap is enforced on top.
     sign_in_limit_per_account: str = "5/minute;20/hour"
     sign_in_limit_per_client: str = "30/minute;300/hour"
+    # Wrong profile PINs, `limits` notation: per profile from every device, and per device
+    # across the account's profiles (a household often gives every profile the same PIN).
+    # Past either, no PIN is tried until the window moves on: 10,000 PINs at 20 a day is years.
+    pin_limit_per_profile: str = "5/15 minutes;20/day"
+    pin_limit_per_device: str = "10/15 minutes;30/day"
 
     plans: list[PlanSetting] = Field(
         default_factory=lambda: [_plan_setting(p) for p in DEFAULT_PLANS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -286,6 +287,34 @@ class SignInThrottle(Protocol):
     async def succeeded(self, email: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PinFailure:
+    """What counting one wrong PIN did."""
+
+    # False when a count was already full (guesses judged elsewhere got there first).
+    counted: bool
+    # Seconds until a PIN may be tried again, if a count is full now; 0 while it is not.
+    retry_after: int
+
+
+class PinThrottle(Protocol):
+    """Wrong profile PINs, counted per profile (from every device) and per device (across the
+    account's profiles), shared by every instance. Nothing but time takes a failure off a count,
+    except a new PIN: a correct PIN clears nothing."""
+
+    def turn(self, profile_id: ProfileId) -> AbstractAsyncContextManager[None]:
+        """Judge this profile's PINs one at a time on this instance: a burst of guesses sent at
+        once is counted as it is judged, instead of every guess passing check() first."""
+
+    async def check(self, profile_id: ProfileId, device_id: DeviceId) -> None:
+        """Raise TooManyPinAttempts while this profile or this device may not try a PIN."""
+
+    async def failed(self, profile_id: ProfileId, device_id: DeviceId) -> PinFailure: ...
+
+    async def forget(self, profile_id: ProfileId) -> None:
+        """The profile has a new PIN, or none: the guesses at the old one say nothing about it."""
+
+
 class EventBus(Protocol):
     async def publish(self, message: BusMessage) -> None:
         """Deliver to every subscriber on every instance; returns once this instance has it.
@@ -397,6 +426,7 @@ class Ports:
     hasher: PasswordHasher
     pin_hasher: PasswordHasher
     throttle: SignInThrottle
+    pin_throttle: PinThrottle
     bus: EventBus
     revocations: RevocationView
     namer: DeviceNamer

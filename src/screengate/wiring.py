@@ -23,7 +23,7 @@ from screengate.adapters.memory import memory_unit_of_work_factory
 from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases, redis_client
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
-from screengate.adapters.throttle import LimitsSignInThrottle, MemoryCounters
+from screengate.adapters.throttle import LimitsPinThrottle, LimitsSignInThrottle, MemoryCounters
 from screengate.adapters.views import LocalViews
 from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
@@ -91,6 +91,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             if settings.is_sqlite
             else None
         )
+        counters = _limits_storage(settings)
         async with _running(bus, presence, watcher):
             yield Ports(
                 uow=uow,
@@ -100,9 +101,15 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 hasher=hasher,
                 pin_hasher=hasher,
                 throttle=LimitsSignInThrottle(
-                    _limits_storage(settings),
+                    counters,
                     per_account=settings.sign_in_limit_per_account,
                     per_client=settings.sign_in_limit_per_client,
+                    fallback=MemoryCounters() if settings.redis_url else None,
+                ),
+                pin_throttle=LimitsPinThrottle(
+                    counters,
+                    per_profile=settings.pin_limit_per_profile,
+                    per_device=settings.pin_limit_per_device,
                     fallback=MemoryCounters() if settings.redis_url else None,
                 ),
                 bus=bus,

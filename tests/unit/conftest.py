@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,12 +18,13 @@ from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_facto
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.views import LocalViews
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue
-from screengate.domain.errors import TooManyAttempts
+from screengate.domain.errors import TooManyAttempts, TooManyPinAttempts
+from screengate.domain.ids import DeviceId, ProfileId
 from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
-from screengate.ports import Ports
+from screengate.ports import PinFailure, Ports
 from screengate.services.views import AccountDevices, AccountView
 
 
@@ -85,6 +89,52 @@ class CountingThrottle:
         self.failures.pop(email, None)
 
 
+class ClockedPinThrottle:
+    """Wrong PINs in one moving window per profile and per device, on the frozen clock: the
+    port's contract (tests/contract/test_throttle.py holds the real one to it) in plain Python."""
+
+    def __init__(
+        self,
+        clock: FrozenClock,
+        per_profile: int = 5,
+        per_device: int = 10,
+        window: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self.clock = clock
+        self.per_profile, self.per_device, self.window = per_profile, per_device, window
+        self.failures: dict[tuple[str, str], list[datetime]] = {}
+
+    @asynccontextmanager
+    async def turn(self, profile_id: ProfileId) -> AsyncIterator[None]:
+        yield  # one event loop and no I/O here: nothing interleaves a judgement
+
+    async def check(self, profile_id: ProfileId, device_id: DeviceId) -> None:
+        wait = self._wait(profile_id, device_id)
+        if wait:
+            raise TooManyPinAttempts(wait)
+
+    async def failed(self, profile_id: ProfileId, device_id: DeviceId) -> PinFailure:
+        counted = self._wait(profile_id, device_id) == 0
+        if counted:
+            for key in (("profile", profile_id), ("device", device_id)):
+                self.failures.setdefault(key, []).append(self.clock.now())
+        return PinFailure(counted=counted, retry_after=self._wait(profile_id, device_id))
+
+    async def forget(self, profile_id: ProfileId) -> None:
+        self.failures.pop(("profile", profile_id), None)
+
+    def _wait(self, profile_id: ProfileId, device_id: DeviceId) -> int:
+        now, waits = self.clock.now(), [0]
+        for key, limit in (
+            (("profile", profile_id), self.per_profile),
+            (("device", device_id), self.per_device),
+        ):
+            recent = [at for at in self.failures.get(key, []) if at > now - self.window]
+            if len(recent) >= limit:  # full until the limit-th newest leaves the window
+                waits.append(math.ceil((recent[-limit] + self.window - now).total_seconds()))
+        return max(waits)
+
+
 class RecordingBus(InProcessBus):
     def __init__(self) -> None:
         super().__init__()
@@ -134,6 +184,7 @@ def ports(clock: FrozenClock) -> Ports:
         hasher=hasher,
         pin_hasher=hasher,
         throttle=CountingThrottle(),
+        pin_throttle=ClockedPinThrottle(clock),
         bus=bus,
         revocations=revocations,
         namer=UserAgentNamer(),

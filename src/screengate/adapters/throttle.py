@@ -1,26 +1,62 @@
-"""Sign-in throttling per account and per client address, on the `limits` library."""
+"""Throttling on the `limits` library: sign-in per account and per client address, and wrong
+profile PINs per profile and per device."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from screengate.domain.errors import TooManyAttempts
+from screengate.domain.errors import TooManyAttempts, TooManyPinAttempts
+from screengate.domain.ids import DeviceId, ProfileId
+from screengate.ports import PinFailure
 
 log = logging.getLogger("screengate.throttle")
 
 
-class LimitsSignInThrottle:
-    """Failures count against the email and against the client; success clears the email.
+class _Counters:
+    """Moving windows on shared counters (Redis), or this process's own.
 
-    With shared counters (Redis) that cannot be reached, this instance counts on its own
-    until they can: sign-in stays throttled, never unthrottled and never an error.
+    With shared counters that cannot be reached, this instance counts on its own until they
+    can: throttled stays throttled, never unthrottled and never an error.
     """
+
+    def __init__(self, storage: Storage, fallback: Storage | None) -> None:
+        self._shared = MovingWindowRateLimiter(storage)
+        self._local = MovingWindowRateLimiter(fallback) if fallback is not None else None
+
+    async def _limiter(self) -> MovingWindowRateLimiter:
+        if self._local is None:
+            return self._shared
+        try:
+            reachable = await self._shared.storage.check()
+        except Exception:  # unreachable counters are the case handled here, whatever the error
+            reachable = False
+        if reachable:
+            return self._shared
+        log.warning("throttle_counters_unreachable_counting_locally")
+        return self._local
+
+    @staticmethod
+    async def _wait(
+        limiter: MovingWindowRateLimiter, item: RateLimitItem, scope: str, key: str | None
+    ) -> int:
+        if key is None or await limiter.test(item, scope, key):
+            return 0
+        stats = await limiter.get_window_stats(item, scope, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+class LimitsSignInThrottle(_Counters):
+    """Failures count against the email and against the client; success clears the email."""
 
     def __init__(
         self,
@@ -30,8 +66,7 @@ class LimitsSignInThrottle:
         per_client: str,
         fallback: Storage | None = None,
     ) -> None:
-        self._shared = MovingWindowRateLimiter(storage)
-        self._local = MovingWindowRateLimiter(fallback) if fallback is not None else None
+        super().__init__(storage, fallback)
         self._per_account = parse_many(per_account)
         self._per_client = parse_many(per_client)
 
@@ -56,26 +91,69 @@ class LimitsSignInThrottle:
         for item in self._per_account:
             await limiter.clear(item, "account", email)
 
-    async def _limiter(self) -> MovingWindowRateLimiter:
-        if self._local is None:
-            return self._shared
-        try:
-            reachable = await self._shared.storage.check()
-        except Exception:  # unreachable counters are the case handled here, whatever the error
-            reachable = False
-        if reachable:
-            return self._shared
-        log.warning("throttle_counters_unreachable_counting_locally")
-        return self._local
 
-    @staticmethod
-    async def _wait(
-        limiter: MovingWindowRateLimiter, item: RateLimitItem, scope: str, key: str | None
+class LimitsPinThrottle(_Counters):
+    """Wrong PINs count against the profile and against the device; nothing but time takes
+    one off, except a new PIN (forget()). A correct PIN clears nothing: were it to clear the
+    profile's count, a guesser could go on guessing between the owner's own correct entries."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_profile: str,
+        per_device: str,
+        fallback: Storage | None = None,
+    ) -> None:
+        super().__init__(storage, fallback)
+        self._per_profile = parse_many(per_profile)
+        self._per_device = parse_many(per_device)
+        # Held only while a PIN is judged: a profile nobody is trying has no lock.
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def turn(self, profile_id: ProfileId) -> AsyncIterator[None]:
+        lock = self._turns.get(profile_id)
+        if lock is None:
+            lock = self._turns[profile_id] = asyncio.Lock()
+        async with lock:
+            yield
+
+    async def check(self, profile_id: ProfileId, device_id: DeviceId) -> None:
+        wait = await self._longest_wait(await self._limiter(), profile_id, device_id)
+        if wait > 0:
+            raise TooManyPinAttempts(wait)
+
+    async def failed(self, profile_id: ProfileId, device_id: DeviceId) -> PinFailure:
+        limiter = await self._limiter()
+        hits = [await limiter.hit(item, *key) for item, key in self._keyed(profile_id, device_id)]
+        wait = await self._longest_wait(limiter, profile_id, device_id)
+        return PinFailure(counted=all(hits), retry_after=wait)
+
+    async def forget(self, profile_id: ProfileId) -> None:
+        limiter = await self._limiter()
+        for item in self._per_profile:
+            await limiter.clear(item, *_profile_key(profile_id))
+
+    async def _longest_wait(
+        self, limiter: MovingWindowRateLimiter, profile_id: ProfileId, device_id: DeviceId
     ) -> int:
-        if key is None or await limiter.test(item, scope, key):
-            return 0
-        stats = await limiter.get_window_stats(item, scope, key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        waits = [
+            await self._wait(limiter, item, *key)
+            for item, key in self._keyed(profile_id, device_id)
+        ]
+        return max(waits, default=0)
+
+    def _keyed(
+        self, profile_id: ProfileId, device_id: DeviceId
+    ) -> list[tuple[RateLimitItem, tuple[str, str]]]:
+        return [(item, _profile_key(profile_id)) for item in self._per_profile] + [
+            (item, ("pin-device", device_id)) for item in self._per_device
+        ]
+
+
+def _profile_key(profile_id: ProfileId) -> tuple[str, str]:
+    return ("pin-profile", profile_id)
 
 
 class MemoryCounters(MemoryStorage):

@@ -29,7 +29,7 @@ def _out(download: Download) -> DownloadOut:
     )
 
 
-@post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409))
+@post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409, 429))
 async def start(data: NewDownload, ports: Ports, device: Device) -> DownloadOut:
     download = await downloads.start_download(
         ports, device, profile_id=ProfileId(data.profile_id), title_id=data.title_id, pin=data.pin

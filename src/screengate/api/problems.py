@@ -42,6 +42,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.TitleNotFound: 404,
     errors.NotForKids: 403,
     errors.ProfileLocked: 403,
+    errors.TooManyPinAttempts: 429,
     errors.TooManyStreams: 409,
     errors.StreamNotFound: 404,
     errors.StreamEnded: 410,
@@ -97,15 +98,20 @@ def status_of(error: errors.DomainError) -> int:
     return 400
 
 
+def retry_after(error: errors.DomainError) -> dict[str, str]:
+    """The Retry-After header of a refusal that only time lifts (the pages send it too)."""
+    if isinstance(error, errors.TooManyAttempts | errors.TooManyPinAttempts):
+        return {"Retry-After": str(error.retry_after_seconds)}
+    return {}
+
+
 def domain_error(_: Request[Any, Any, Any], error: errors.DomainError) -> Response[bytes]:
     status = status_of(error)
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = retry_after(error)
     if status == 401:
         headers["WWW-Authenticate"] = (
             f'Bearer error="invalid_token", error_description="{error.code}"'
         )
-    if isinstance(error, errors.TooManyAttempts):
-        headers["Retry-After"] = str(error.retry_after_seconds)
     extra = dict(error.extra)
     if "field" in extra and error.code in {"weak_password", "invalid_email", "invalid_profile"}:
         extra["errors"] = [{"field": str(extra["field"]), "message": error.detail}]

@@ -20,7 +20,7 @@ from screengate.services import streams
 StreamPath = Annotated[str, Parameter(max_length=64)]
 
 
-@post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409))
+@post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409, 429))
 async def start(data: Play, ports: Ports, device: Device) -> StreamStarted:
     stream = await streams.start_stream(
         ports, device, profile_id=ProfileId(data.profile_id), title_id=data.title_id, pin=data.pin

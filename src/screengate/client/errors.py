@@ -54,6 +54,8 @@ class InvalidCredentialsError(ScreengateError):
 
 
 class TooManyAttemptsError(ScreengateError):
+    """Too many failed sign-ins, or too many wrong PINs for a profile (`code` says which)."""
+
     @property
     def retry_after(self) -> int | None:
         value = self.body.get("retry_after")
@@ -95,6 +97,7 @@ _BY_CODE: dict[str, type[ScreengateError]] = {
     "invalid_token": InvalidTokenError,
     "invalid_credentials": InvalidCredentialsError,
     "too_many_attempts": TooManyAttemptsError,
+    "too_many_pin_attempts": TooManyAttemptsError,
     "too_many_streams": TooManyStreamsError,
     "stream_ended": StreamEndedError,
 }

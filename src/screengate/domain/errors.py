@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -140,6 +141,35 @@ class NotForKids(DomainError):
 class ProfileLocked(DomainError):
     code = "profile_locked"
     title = "This profile is locked; enter its PIN"
+
+
+class TooManyPinAttempts(DomainError):
+    """Too many wrong PINs for this profile (from any device) or on this device: no PIN is
+    tried, the right one neither, until the count's window moves on."""
+
+    code = "too_many_pin_attempts"
+    title = "Too many wrong PINs"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Too many wrong PINs. Try again in {wait_in_words(retry_after_seconds)}.",
+            retry_after=retry_after_seconds,
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+def wait_in_words(seconds: int) -> str:
+    """How long to wait, as a person says it, rounded up: "45 seconds", "14 minutes", "3 hours"."""
+    if seconds < 60:
+        return _plural(max(seconds, 1), "second")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 120:
+        return _plural(minutes, "minute")
+    return _plural(math.ceil(minutes / 60), "hour")
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}{'s' if count != 1 else ''}"
 
 
 class TooManyStreams(DomainError):

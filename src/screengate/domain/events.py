@@ -22,6 +22,9 @@ class EventKind(StrEnum):
     PROFILE_CREATED = "profile_created"
     PROFILE_DELETED = "profile_deleted"
     SIGN_IN_UNLOCKED = "sign_in_unlocked"
+    # A wrong PIN for a locked profile; and, once per pause, that PIN entry is paused.
+    PIN_FAILED = "pin_failed"
+    PIN_ATTEMPTS_EXCEEDED = "pin_attempts_exceeded"
     # The sign-out receipt: the device was told live, or came back and was refused.
     SIGN_OUT_TOLD = "sign_out_told"
     SIGN_OUT_CONFIRMED = "sign_out_confirmed"

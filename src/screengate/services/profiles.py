@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from screengate.domain.errors import ProfileNotFound
+from screengate.domain.errors import ProfileLocked, ProfileNotFound, TooManyPinAttempts
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import ProfileId
 from screengate.domain.profiles import (
@@ -16,7 +16,7 @@ from screengate.domain.profiles import (
     clean_profile_name,
 )
 from screengate.domain.sessions import Principal
-from screengate.ports import Ports
+from screengate.ports import PinFailure, Ports
 from screengate.services.announce import account_changed
 
 
@@ -92,6 +92,8 @@ async def update_profile(
             profile.pin_hash = pin_hash
         await uow.profiles.save(profile)
         await uow.commit()
+    if changes.remove_pin or pin_hash is not None:
+        await ports.pin_throttle.forget(profile.id)
     await account_changed(ports, principal.account_id)
     return profile
 
@@ -117,10 +119,60 @@ async def delete_profile(ports: Ports, principal: Principal, profile_id: Profile
     await account_changed(ports, principal.account_id)
 
 
-async def pin_matches(ports: Ports, profile: Profile, pin: str | None) -> bool:
+async def require_pin(
+    ports: Ports, principal: Principal, profile: Profile, pin: str | None
+) -> None:
+    """A locked profile opens only with its PIN. Wrong PINs count against the profile and this
+    device (ProfileLocked); once a count is full, no PIN is tried, the right one neither
+    (TooManyPinAttempts), until its window moves on. No PIN at all is no guess."""
     if profile.pin_hash is None:
-        return True
-    return pin is not None and await ports.pin_hasher.verify(profile.pin_hash, pin)
+        return
+    throttle = ports.pin_throttle
+    if pin is None:
+        await throttle.check(profile.id, principal.device_id)
+        raise ProfileLocked(profile_id=profile.id)
+    # One at a time, counted before the next is judged: a burst sent at once gets no more
+    # guesses than one sent slowly.
+    async with throttle.turn(profile.id):
+        await throttle.check(profile.id, principal.device_id)
+        if await ports.pin_hasher.verify(profile.pin_hash, pin):
+            return
+        failure = await throttle.failed(profile.id, principal.device_id)
+    if failure.counted:
+        await _log_wrong_pin(ports, principal, profile, failure)
+    if failure.retry_after:
+        raise TooManyPinAttempts(failure.retry_after)
+    raise ProfileLocked(profile_id=profile.id)
+
+
+async def check_pin_pause(ports: Ports, principal: Principal, profile: Profile) -> None:
+    """Raise TooManyPinAttempts while this locked profile, or this device, may not try a PIN."""
+    if profile.locked:
+        await ports.pin_throttle.check(profile.id, principal.device_id)
+
+
+async def _log_wrong_pin(
+    ports: Ports, principal: Principal, profile: Profile, failure: PinFailure
+) -> None:
+    """Every wrong PIN in the security log, and the pause once, when this one began it."""
+    async with ports.uow() as uow:
+        device = await uow.devices.get(principal.account_id, principal.device_id)
+        wrong = SecurityEvent(
+            account_id=principal.account_id,
+            kind=EventKind.PIN_FAILED,
+            at=ports.clock.now(),
+            device_id=principal.device_id,
+            device_name=device.name if device else None,
+            session_id=principal.session_id,
+            detail={"profile_id": profile.id, "profile_name": profile.name},
+        )
+        await uow.events.add(wrong)
+        if failure.retry_after:
+            paused = {**wrong.detail, "retry_after": failure.retry_after}
+            await uow.events.add(
+                replace(wrong, kind=EventKind.PIN_ATTEMPTS_EXCEEDED, detail=paused)
+            )
+        await uow.commit()
 
 
 def _find(profiles: list[Profile], profile_id: ProfileId) -> Profile:

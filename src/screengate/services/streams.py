@@ -7,7 +7,6 @@ from datetime import datetime
 from screengate.domain.catalogue import Title
 from screengate.domain.devices import Activity
 from screengate.domain.errors import (
-    ProfileLocked,
     ProfileNotFound,
     SignedOut,
     StreamEnded,
@@ -21,7 +20,7 @@ from screengate.domain.sessions import Principal
 from screengate.domain.streams import Stream, StreamEndReason, streams_to_replace
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import account_changed, streams_ended
-from screengate.services.profiles import pin_matches
+from screengate.services.profiles import require_pin
 from screengate.services.views import StreamHolder
 
 
@@ -153,11 +152,10 @@ async def stop_stream(ports: Ports, principal: Principal, stream_id: StreamId) -
 async def choose_title(
     ports: Ports, principal: Principal, profile_id: ProfileId, title_id: str, pin: str | None
 ) -> tuple[Profile, Plan, Title]:
-    """Who's watching what, checked: the profile's PIN when it is locked, kids' titles for a
-    kids profile; and the account's plan, for the limits."""
+    """Who's watching what, checked: the profile's PIN when it is locked (wrong ones counted
+    towards a pause), kids' titles for a kids profile; and the account's plan, for the limits."""
     profile, plan = await profile_and_plan(ports, principal, profile_id)
-    if not await pin_matches(ports, profile, pin):
-        raise ProfileLocked(profile_id=profile_id)
+    await require_pin(ports, principal, profile, pin)
     return profile, plan, ports.catalogue.playable(title_id, kids=profile.kids)
 
 

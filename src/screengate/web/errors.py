@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
 from screengate.api.problems import http_error as http_problem
-from screengate.api.problems import status_of
+from screengate.api.problems import retry_after, status_of
 from screengate.domain.errors import DomainError, InvalidToken, SignedOut
 from screengate.web.cookies import cleared_cookies
 from screengate.web.csrf import CSRF_COOKIE
@@ -73,8 +73,10 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         status = status_of(error)
         if wants_json(request):
             body = {"code": error.code, "detail": error.detail, **_plain(error.extra)}
-            return Response(body, status_code=status)
-        return error_page(request, surface, status, error.title, error.detail)
+            return Response(body, status_code=status, headers=retry_after(error))
+        response = error_page(request, surface, status, error.title, error.detail)
+        response.headers.update(retry_after(error))
+        return response
 
     def forbidden(
         request: Request[Any, Any, Any], error: PermissionDeniedException

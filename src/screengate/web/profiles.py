@@ -7,13 +7,19 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
-from screengate.api.problems import status_of
-from screengate.domain.errors import DomainError, InvalidProfile, ProfileNotFound
+from screengate.api.problems import retry_after, status_of
+from screengate.domain.errors import (
+    DomainError,
+    InvalidProfile,
+    ProfileLocked,
+    ProfileNotFound,
+    TooManyPinAttempts,
+)
 from screengate.domain.ids import ProfileId
 from screengate.domain.profiles import MAX_PROFILES, Profile, check_pin
 from screengate.ports import Ports
 from screengate.services import profiles
-from screengate.services.profiles import ProfileChanges, pin_matches
+from screengate.services.profiles import ProfileChanges, check_pin_pause, require_pin
 from screengate.web.cookies import cookie
 from screengate.web.deps import WebKeys
 from screengate.web.errors import go_to
@@ -49,7 +55,12 @@ async def pin_page(
     profile_id: ProfilePath,
 ) -> Response[Any]:
     profile = await _profile(ports, viewer, profile_id)
-    return page(request, surface.template("pin.html"), profile=profile, errors=FormErrors())
+    errors = FormErrors()
+    try:
+        await check_pin_pause(ports, viewer.principal, profile)
+    except TooManyPinAttempts as paused:
+        errors = FormErrors(paused.detail)  # said before anyone types: the PIN would be refused
+    return page(request, surface.template("pin.html"), profile=profile, errors=errors)
 
 
 @post("/profiles/{profile_id:str}/watch")
@@ -64,20 +75,32 @@ async def watch_as(
     """Pick a profile. A locked one needs its PIN, which this device then keeps for Play."""
     profile = await _profile(ports, viewer, profile_id)
     pin = (await form_of(request)).get("pin", "").strip() or None
-    if profile.locked and not await pin_matches(ports, profile, pin):
+    try:
+        await require_pin(ports, viewer.principal, profile, pin)
+    except ProfileLocked:
         message = "Enter the profile's 4-digit PIN." if not pin else "That PIN is not right."
-        return page(
-            request,
-            surface.template("pin.html"),
-            status=403,
-            profile=profile,
-            errors=FormErrors(message, {"pin": message}),
-        )
+        return _pin_refused(request, surface, profile, message, 403)
+    except TooManyPinAttempts as paused:
+        refused = _pin_refused(request, surface, profile, paused.detail, 429)
+        refused.headers.update(retry_after(paused))
+        return refused
     choice = ProfileChoice(profile.id, pin if profile.locked else None)
     value = seal(keys.secret, viewer.principal.session_id, choice)
     # No max-age: the choice, and the PIN with it, ends when the browser closes.
     chosen = cookie(request, surface, surface.profile_cookie, value, None)
     return go_to(request, surface.url("/browse"), [chosen])
+
+
+def _pin_refused(
+    request: Request[Any, Any, Any], surface: Surface, profile: Profile, message: str, status: int
+) -> Response[Any]:
+    return page(
+        request,
+        surface.template("pin.html"),
+        status=status,
+        profile=profile,
+        errors=FormErrors(message, {"pin": message}),
+    )
 
 
 @get("/profiles/manage")

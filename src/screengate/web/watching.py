@@ -16,6 +16,7 @@ from screengate.domain.errors import (
     ProfileLocked,
     StreamEnded,
     StreamNotFound,
+    TooManyPinAttempts,
     TooManyStreams,
 )
 from screengate.domain.ids import StreamId
@@ -114,8 +115,9 @@ async def play(
         stream = await streams.start_stream(
             ports, viewer.principal, profile_id=profile.id, title_id=title_id, pin=choice.pin
         )
-    except ProfileLocked:
-        # Locked since it was picked, or its PIN changed: ask again.
+    except (ProfileLocked, TooManyPinAttempts):
+        # Locked since it was picked, or its PIN changed: ask again. Or too many wrong PINs
+        # (here or on another device): the PIN page says how long to wait.
         return go_to(request, surface.url(f"/profiles/{profile.id}/pin"))
     except TooManyStreams as error:
         return page(
