@@ -183,3 +183,54 @@ def test_without_javascript_the_tv_signs_in_with_plain_fields(
     tv.shot("tv-sign-in-without-javascript")
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Who's watching?")).to_be_visible()
+
+
+def type_pin(page: Page, pin: str) -> int:
+    """Type a PIN on the keypad (its fourth digit sends it); the answer's status, once the
+    page it led to has loaded."""
+    expect(page.get_by_role("button", name="1", exact=True)).to_be_focused()
+    sent = page.expect_response(lambda r: r.request.method == "POST" and "/watch" in r.url)
+    with sent as answer, page.expect_navigation():
+        page.keyboard.type(pin)
+    return answer.value.status
+
+
+def test_too_many_wrong_pins_are_said_on_the_tv_keypad_and_when_play_is_pressed(
+    server: LiveServer, api: httpx.Client, new_device: NewDevice
+) -> None:
+    account, phone = household(api, email=new_email("tv"))
+    rename_first_profile(api, phone, "Ana")
+    server.clock.advance(timedelta(seconds=1))  # profiles list oldest first: Ana, then Ben
+    ben = add_profile(api, phone, "Ben", pin="4826")
+    tv = new_device(TV_BROWSER)
+    page = tv.open("/tv")
+    page.keyboard.type(account.email)  # a keyboard plugged into the TV, to be quick
+    page.keyboard.press("Enter")
+    page.keyboard.type(account.password)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Ana")).to_be_focused()
+    remote = Remote(page)
+    remote.press("ArrowRight", "Enter")
+    for guess in ("1111", "2222", "3333", "4444"):
+        assert type_pin(page, guess) == 403
+        expect(page.get_by_role("alert")).to_have_text("That PIN is not right.")
+    assert type_pin(page, "4826") == 303
+    expect(page.locator("[data-hero] h1")).to_be_visible()
+
+    # The owner's right PIN cleared nothing: one more wrong guess anywhere pauses Ben.
+    guessed = api.post(
+        "/v1/streams",
+        json={"profile_id": ben, "title_id": "night-harbour", "pin": "5555"},
+        headers=phone.auth,
+    )
+    assert guessed.status_code == 429, guessed.text
+    remote.press("Enter")  # Play
+    paused = "Too many wrong PINs. Try again in 15 minutes."
+    expect(page.get_by_role("alert")).to_have_text(paused)
+    expect(page.get_by_role("heading", name="Enter your PIN to watch as Ben")).to_be_visible()
+    keypad = page.get_by_role("group", name="PIN keypad")
+    expect(keypad).to_have_attribute("aria-describedby", "form-errors")  # said on the keys too
+    tv.shot("tv-pin-paused")
+    assert type_pin(page, "4826") == 429  # the right PIN waits too
+    expect(page.get_by_role("alert")).to_have_text(paused)
+    assert streaming_devices(api, phone) == []

@@ -7,13 +7,14 @@ import time
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 
 from screengate.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from tests.support.api import Account, sign_in
 from tests.support.live_server import LiveServer
 from tests.web.conftest import EDGE_ON_MACOS, TV_BROWSER, Device, NewDevice
 from tests.web.household import (
+    add_profile,
     household,
     play,
     profiles,
@@ -281,3 +282,56 @@ def test_too_many_streams_names_who_is_watching_and_stopping_one_frees_a_screen(
     while streaming_devices(api, phone) != ["Ana's phone"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert streaming_devices(api, phone) == ["Ana's phone"]
+
+
+def send_pin(page: Page, pin: str) -> Response:
+    """Fill in the PIN page and send it; the answer, once the page it led to has loaded."""
+    page.get_by_label("4-digit PIN").fill(pin)
+    sent = page.expect_response(lambda r: r.request.method == "POST" and "/watch" in r.url)
+    with sent as answer, page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    return answer.value
+
+
+def test_too_many_wrong_pins_pause_the_profile_on_its_pin_page_and_on_play(
+    server: LiveServer, api: httpx.Client, new_device: NewDevice
+) -> None:
+    account, tv = household(api)
+    rename_first_profile(api, tv, "Ana")
+    add_profile(api, tv, "Ben", pin="4826")
+    laptop = new_device()
+    page = sign_in_on_web(laptop, account.email, account.password)
+    page.locator('[data-profile="Ben"]').click()
+    assert send_pin(page, "4826").status == 303
+    expect(page.get_by_role("heading", name="Watching as Ben")).to_be_visible()
+
+    # Someone else on the account guesses at Ben's PIN on this browser's PIN page.
+    page.get_by_role("link", name="Switch profile", exact=True).click()
+    page.locator('[data-profile="Ben"]').click()
+    for guess in ("1111", "2222", "3333", "4444"):
+        assert send_pin(page, guess).status == 403
+        expect(page.get_by_role("alert")).to_have_text("That PIN is not right.")
+    refused = send_pin(page, "5555")
+    assert refused.status == 429
+    assert refused.headers["retry-after"].isdigit()
+    paused = "Too many wrong PINs. Try again in 15 minutes."
+    expect(page.get_by_role("alert")).to_have_text(paused)
+    expect(page.get_by_label("4-digit PIN")).to_have_attribute("aria-invalid", "true")
+    laptop.shot("pin-paused")
+    assert send_pin(page, "4826").status == 429  # the right PIN waits too
+    expect(page.get_by_role("alert")).to_have_text(paused)
+
+    # Play with the PIN this browser kept for Ben: the PIN page says why it cannot start.
+    page.goto(server.base_url + "/browse")
+    page.get_by_role("button", name="Play Kitchen Wars").first.click()
+    expect(page).to_have_url(re.compile(r"/profiles/[^/]+/pin$"))
+    expect(page.get_by_role("alert")).to_have_text(paused)
+    assert streaming_devices(api, tv) == []
+
+    page.goto(server.base_url + "/account/activity")
+    expect(
+        page.get_by_role("cell", name="Too many wrong PINs for Ben's profile", exact=False)
+    ).to_contain_text("PIN entry paused for 15 minutes")
+    expect(
+        page.get_by_role("cell", name="Wrong PIN for Ben's profile on Chrome on Windows")
+    ).to_have_count(5)

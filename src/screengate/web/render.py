@@ -16,7 +16,7 @@ from litestar.template.config import TemplateConfig
 from screengate.api.deps import ports_of
 from screengate.domain.catalogue import Catalogue
 from screengate.domain.devices import DEFAULT_DEVICE_NAMES, DeviceType
-from screengate.domain.errors import SignedOut
+from screengate.domain.errors import SignedOut, wait_in_words
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.sessions import SignOutReason
 from screengate.web import keyboard
@@ -136,6 +136,14 @@ def describe(event: SecurityEvent) -> str:
             return f"Profile {detail.get('profile_name')} deleted"
         case EventKind.SIGN_IN_UNLOCKED:
             return "Sign-in unlocked by customer support"
+        case EventKind.PIN_FAILED:
+            return f"Wrong PIN for {detail.get('profile_name')}'s profile on {device}"
+        case EventKind.PIN_ATTEMPTS_EXCEEDED:
+            wait = detail.get("retry_after")
+            paused = (
+                f": PIN entry paused for {wait_in_words(wait)}" if isinstance(wait, int) else ""
+            )
+            return f"Too many wrong PINs for {detail.get('profile_name')}'s profile{paused}"
     return str(event.kind).replace("_", " ").capitalize()  # kinds added later still read
 
 
