@@ -139,14 +139,18 @@ def test_once_the_window_has_passed_the_right_pin_plays(start_server: StartServe
     assert answer.status_code == 201, answer.text
 
 
+# Two instances share a database on SQLite and PostgreSQL; memory is one process's own.
 @pytest.mark.redis
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
 def test_instances_sharing_redis_share_the_count(
     database_url: str, start_server: StartServer
 ) -> None:
     if not REDIS_URL:
         pytest.skip("set SCREENGATE_TEST_REDIS_URL to run against Redis")
-    if database_url.startswith("memory"):
-        pytest.skip("two instances share a database on SQLite and PostgreSQL, not in memory")
     _, a = start_server(redis_url=REDIS_URL)
     _, b = start_server(redis_url=REDIS_URL)
     account = account_with_devices(a, 2)
