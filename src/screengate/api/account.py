@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
@@ -22,7 +22,7 @@ async def account(ports: Ports, device: Device) -> AccountOut:
 
 @post("/password", status_code=204, responses=problems(*AUTHED, 403))
 async def change_password(
-    data: ChangePassword, ports: Ports, device: Device, ip: str | None
+    data: JSONBody[ChangePassword], ports: Ports, device: Device, ip: str | None
 ) -> None:
     await accounts.change_password(
         ports,

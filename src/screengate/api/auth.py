@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, JSONBody
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
@@ -13,11 +13,11 @@ from screengate.api.schemas import Refresh, SessionOut, SignedUp, SignIn, SignUp
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
 
-UserAgent = Annotated[str | None, Parameter(header="user-agent", required=False)]
+UserAgent = Annotated[str | None, HeaderParameter(name="user-agent", required=False)]
 
 
 @post("/sign-up", status_code=201, responses=problems(409))
-async def sign_up(data: SignUp, ports: Ports, ip: str | None) -> SignedUp:
+async def sign_up(data: JSONBody[SignUp], ports: Ports, ip: str | None) -> SignedUp:
     account = await accounts.sign_up(
         ports, email=data.email, password=data.password, plan=data.plan, ip=ip
     )
@@ -25,7 +25,9 @@ async def sign_up(data: SignUp, ports: Ports, ip: str | None) -> SignedUp:
 
 
 @post("/sign-in", status_code=201, responses=problems(401, 429))
-async def sign_in(data: SignIn, ports: Ports, ip: str | None, user_agent: UserAgent) -> Tokens:
+async def sign_in(
+    data: JSONBody[SignIn], ports: Ports, ip: str | None, user_agent: UserAgent
+) -> Tokens:
     pair = await auth.sign_in(
         ports,
         email=data.email,
@@ -40,7 +42,7 @@ async def sign_in(data: SignIn, ports: Ports, ip: str | None, user_agent: UserAg
 
 
 @post("/refresh", status_code=200, responses=problems(401))
-async def refresh(data: Refresh, ports: Ports, ip: str | None) -> Tokens:
+async def refresh(data: JSONBody[Refresh], ports: Ports, ip: str | None) -> Tokens:
     return Tokens.of(await auth.refresh(ports, data.refresh_token, ip))
 
 

@@ -12,11 +12,10 @@ the one error mapping, in the same order with respect to the body's errors.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated
 
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import ScopeType
-from litestar.params import Dependency
+from litestar.params import SkipValidation
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from screengate.api.deps import client_ip_of, header, ports_of
@@ -79,4 +78,4 @@ def current_device() -> Principal:
 DEVICE = {"device": Provide(current_device, sync_to_thread=False)}
 # How routes take it. The value is a Principal from our own provider, so Litestar's signature
 # model need not convert it again on every request.
-Device = Annotated[Principal, Dependency(skip_validation=True)]
+Device = SkipValidation[NamedDependency[Principal]]

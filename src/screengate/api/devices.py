@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
@@ -20,7 +20,7 @@ DevicePath = Annotated[str, Parameter(max_length=64)]
 
 @get("/", responses=problems(*AUTHED))
 async def devices(
-    ports: Ports, device: Device, include_signed_out: bool = False
+    ports: Ports, device: Device, include_signed_out: FromQuery[bool] = False
 ) -> list[DeviceOut]:
     """Signed-in devices, current first then most recently seen; with `include_signed_out`,
     then the devices signed out in the last 30 days with their sign-out receipts."""
@@ -32,7 +32,7 @@ async def devices(
 
 @post("/sign-out-all", status_code=200, responses=problems(*AUTHED))
 async def sign_out_all(
-    ports: Ports, device: Device, ip: str | None, data: SignOutAll | None = None
+    ports: Ports, device: Device, ip: str | None, data: JSONBody[SignOutAll | None] = None
 ) -> SignedOutEverywhere:
     keep = data.keep_this_device if data else False
     receipt = await sign_out.sign_out_everywhere(ports, device, keep_this_device=keep, ip=ip)

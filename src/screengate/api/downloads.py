@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, delete, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
@@ -30,7 +30,7 @@ def _out(download: Download) -> DownloadOut:
 
 
 @post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409, 429))
-async def start(data: NewDownload, ports: Ports, device: Device) -> DownloadOut:
+async def start(data: JSONBody[NewDownload], ports: Ports, device: Device) -> DownloadOut:
     download = await downloads.start_download(
         ports, device, profile_id=ProfileId(data.profile_id), title_id=data.title_id, pin=data.pin
     )

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from litestar.response import Stream
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
@@ -47,7 +47,7 @@ async def events(
     ports: Ports,
     device: Device,
     last_event_id: Annotated[
-        str | None, Parameter(header="last-event-id", required=False, max_length=64)
+        str | None, HeaderParameter(name="last-event-id", required=False, max_length=64)
     ] = None,
 ) -> Stream:
     listener = await open_events(ports, device, last_event_id)

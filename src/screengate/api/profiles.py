@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
@@ -23,7 +23,7 @@ async def list_profiles(ports: Ports, device: Device) -> list[ProfileOut]:
 
 
 @post("/", status_code=201, responses=problems(*AUTHED, 409))
-async def create_profile(data: NewProfile, ports: Ports, device: Device) -> ProfileOut:
+async def create_profile(data: JSONBody[NewProfile], ports: Ports, device: Device) -> ProfileOut:
     profile = await profiles.create_profile(
         ports, device, name=data.name, kids=data.kids, pin=data.pin
     )
@@ -32,7 +32,7 @@ async def create_profile(data: NewProfile, ports: Ports, device: Device) -> Prof
 
 @patch("/{profile_id:str}", responses=problems(*AUTHED, 404, 409))
 async def update_profile(
-    profile_id: ProfilePath, data: ProfilePatch, ports: Ports, device: Device
+    profile_id: ProfilePath, data: JSONBody[ProfilePatch], ports: Ports, device: Device
 ) -> ProfileOut:
     changes = profiles.ProfileChanges(
         name=data.name,

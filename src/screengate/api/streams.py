@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Router, delete, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device, current_device
 from screengate.api.docs import AUTHED, BEARER, problems
@@ -21,7 +21,7 @@ StreamPath = Annotated[str, Parameter(max_length=64)]
 
 
 @post("/", status_code=201, responses=problems(*AUTHED, 403, 404, 409, 429))
-async def start(data: Play, ports: Ports, device: Device) -> StreamStarted:
+async def start(data: JSONBody[Play], ports: Ports, device: Device) -> StreamStarted:
     stream = await streams.start_stream(
         ports, device, profile_id=ProfileId(data.profile_id), title_id=data.title_id, pin=data.pin
     )
