@@ -279,6 +279,10 @@ class PasswordHasher(Protocol):
 
 
 class SignInThrottle(Protocol):
+    def turn(self, email: str) -> AbstractAsyncContextManager[None]:
+        """Judge this email's sign-ins one at a time on this instance: a burst of guesses sent
+        at once is counted as it is judged, instead of every guess passing check() first."""
+
     async def check(self, email: str, ip: str | None) -> None:
         """Raise TooManyAttempts while this email or this client may not try again."""
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
+from screengate.adapters.throttle import LimitsSignInThrottle, MemoryCounters
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
     DeviceNotFound,
@@ -93,6 +96,32 @@ async def test_a_throttled_email_is_refused_even_with_the_right_password(ports: 
             await auth.sign_in(ports, email=EMAIL, password="nope", device_type=DeviceType.PHONE)
     with pytest.raises(TooManyAttempts):
         await _device(ports)
+
+
+async def test_guesses_sent_all_at_once_are_judged_one_at_a_time(ports: Ports) -> None:
+    await _account(ports)
+    real = LimitsSignInThrottle(MemoryCounters(), per_account="5/hour", per_client="1000/hour")
+    ports = dataclasses.replace(ports, throttle=real)
+    assert isinstance(ports.hasher, PlainHasher)
+    verify = ports.hasher.verify
+
+    async def slow_verify(hashed: str, secret: str) -> bool:
+        for _ in range(5):  # as a real hash yields to the loop while it runs
+            await asyncio.sleep(0)
+        return await verify(hashed, secret)
+
+    object.__setattr__(ports.hasher, "verify", slow_verify)
+    guesses = [f"guess {n}" for n in range(30)] + [PASSWORD] + [f"guess {n}" for n in range(30)]
+    outcomes = await asyncio.gather(
+        *(
+            auth.sign_in(ports, email=EMAIL, password=p, device_type=DeviceType.PHONE)
+            for p in guesses
+        ),
+        return_exceptions=True,
+    )
+
+    assert sum(isinstance(o, InvalidCredentials) for o in outcomes) == 5
+    assert sum(isinstance(o, TooManyAttempts) for o in outcomes) == len(guesses) - 5
 
 
 async def test_a_hundred_consecutive_failures_lock_sign_in_until_support_unlocks(

@@ -32,6 +32,18 @@ class _Counters:
     def __init__(self, storage: Storage, fallback: Storage | None) -> None:
         self._shared = MovingWindowRateLimiter(storage)
         self._local = MovingWindowRateLimiter(fallback) if fallback is not None else None
+        # Held only while an attempt is judged: a key nobody is trying has no lock.
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def turn(self, key: str) -> AsyncIterator[None]:
+        """One attempt at a time on this key, on this instance: a burst sent at once is
+        counted as it is judged, instead of every attempt passing check() first."""
+        lock = self._turns.get(key)
+        if lock is None:
+            lock = self._turns[key] = asyncio.Lock()
+        async with lock:
+            yield
 
     async def _limiter(self) -> MovingWindowRateLimiter:
         if self._local is None:
@@ -108,16 +120,6 @@ class LimitsPinThrottle(_Counters):
         super().__init__(storage, fallback)
         self._per_profile = parse_many(per_profile)
         self._per_device = parse_many(per_device)
-        # Held only while a PIN is judged: a profile nobody is trying has no lock.
-        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    @asynccontextmanager
-    async def turn(self, profile_id: ProfileId) -> AsyncIterator[None]:
-        lock = self._turns.get(profile_id)
-        if lock is None:
-            lock = self._turns[profile_id] = asyncio.Lock()
-        async with lock:
-            yield
 
     async def check(self, profile_id: ProfileId, device_id: DeviceId) -> None:
         wait = await self._longest_wait(await self._limiter(), profile_id, device_id)

@@ -50,20 +50,8 @@ async def sign_in(
     except InvalidEmail:
         await ports.hasher.verify_dummy(password)
         raise InvalidCredentials() from None
-    await ports.throttle.check(email, ip)
-    async with ports.reader() as uow:
-        account = await uow.accounts.by_email(email)
-    if account is None:
-        await ports.hasher.verify_dummy(password)
-        await ports.throttle.failed(email, ip)
-        raise InvalidCredentials()
-    if account.sign_in_locked:
-        raise TooManyAttempts(LOCKED_RETRY_AFTER_SECONDS)
-    if not await ports.hasher.verify(account.password_hash, password):
-        await _record_failure(ports, account, ip)
-        await ports.throttle.failed(email, ip)
-        raise InvalidCredentials()
-    await ports.throttle.succeeded(email)
+    async with ports.throttle.turn(email):
+        account = await _judge(ports, email, password, ip)
     rehashed = None
     if ports.hasher.needs_rehash(account.password_hash):
         rehashed = await ports.hasher.hash(password)
@@ -196,6 +184,25 @@ async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime)
         session_id=session.id,
         device_id=session.device_id,
     )
+
+
+async def _judge(ports: Ports, email: str, password: str, ip: str | None) -> Account:
+    """The account whose password this is; every failure counted before the next is judged."""
+    await ports.throttle.check(email, ip)
+    async with ports.reader() as uow:
+        account = await uow.accounts.by_email(email)
+    if account is None:
+        await ports.hasher.verify_dummy(password)
+        await ports.throttle.failed(email, ip)
+        raise InvalidCredentials()
+    if account.sign_in_locked:
+        raise TooManyAttempts(LOCKED_RETRY_AFTER_SECONDS)
+    if not await ports.hasher.verify(account.password_hash, password):
+        await _record_failure(ports, account, ip)
+        await ports.throttle.failed(email, ip)
+        raise InvalidCredentials()
+    await ports.throttle.succeeded(email)
+    return account
 
 
 async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> TokenPair:
