@@ -19,6 +19,7 @@ from screengate.api import account, auth, devices, downloads, events, health, pr
 from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.config import Settings
+from screengate.gate import ActingDevice, BodyDeadline
 from screengate.logs import configure_logging
 from screengate.ports import Clock
 from screengate.web.deps import WebKeys
@@ -68,7 +69,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         },
         # An address no route answers is a page for a browser, a problem for the API.
         exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: web.not_found_anywhere},
-        middleware=[metrics.middleware],
+        # Outside both edges: every request's record of its device, and its body's deadline.
+        middleware=[metrics.middleware, ActingDevice, BodyDeadline],
         openapi_config=OpenAPIConfig(
             title="screengate",
             version=VERSION,

@@ -32,6 +32,7 @@ from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
 from screengate.ports import Clock, EventBus, Geolocator, Ports, Presence, UnitOfWorkFactory
+from screengate.services.acting import confirmed_writes
 from screengate.services.views import AccountDevices, AccountView
 
 
@@ -94,7 +95,8 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
         counters = _limits_storage(settings)
         async with _running(bus, presence, watcher):
             yield Ports(
-                uow=uow,
+                # Writes made for a signed-out device are refused (services/acting.py).
+                uow=confirmed_writes(uow),
                 reader=reader,
                 clock=clock or SystemClock(),
                 tokens=SecretTokenSource(),

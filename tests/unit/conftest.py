@@ -25,6 +25,7 @@ from screengate.domain.plans import PlanCatalogue
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
 from screengate.ports import PinFailure, Ports
+from screengate.services.acting import confirmed_writes
 from screengate.services.views import AccountDevices, AccountView
 
 
@@ -181,7 +182,7 @@ def ports(clock: FrozenClock) -> Ports:
     bus.subscribe(on_message)
     store = memory_unit_of_work_factory(MemoryDatabase())
     return Ports(
-        uow=store,
+        uow=confirmed_writes(store),
         reader=store,
         clock=clock,
         tokens=CountingTokens(),

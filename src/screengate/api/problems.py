@@ -57,6 +57,7 @@ _HTTP_CODES = {
     403: ("forbidden", "Not allowed"),
     404: ("not_found", "Nothing here"),
     405: ("method_not_allowed", "That method is not allowed here"),
+    408: ("body_timeout", "The request body did not arrive in time"),
     413: ("body_too_large", "The request body is too large"),
     415: ("unsupported_media_type", "Send the body as application/json"),
     429: ("too_many_requests", "Too many requests"),

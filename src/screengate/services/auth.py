@@ -27,6 +27,7 @@ from screengate.domain.sessions import (
     hash_token,
 )
 from screengate.ports import Ports, UnitOfWork
+from screengate.services.acting import act_for
 from screengate.services.announce import account_changed, announce
 from screengate.services.sign_out import end_and_log
 
@@ -257,6 +258,7 @@ async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -
             await uow.sessions.touch(principal.session_id, now, ip, ports.geo.locate(ip))
             await uow.commit()
         await account_changed(ports, principal.account_id)
+    act_for(principal)
     return principal
 
 

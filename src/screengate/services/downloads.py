@@ -9,7 +9,7 @@ from screengate.domain.ids import DownloadId, ProfileId
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services.announce import account_changed
-from screengate.services.streams import choose_title, still_signed_in
+from screengate.services.streams import choose_title
 
 
 async def start_download(
@@ -26,7 +26,6 @@ async def start_download(
     expires_at = now + ports.download_licence
     async with ports.uow() as uow:
         await uow.lock_account(principal.account_id)
-        await still_signed_in(uow, principal)
         live = await uow.downloads.live_for_account(principal.account_id, now)
         again = next(
             (d for d in live if d.device_id == principal.device_id and d.title_id == title.id),

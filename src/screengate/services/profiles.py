@@ -17,6 +17,7 @@ from screengate.domain.profiles import (
 )
 from screengate.domain.sessions import Principal
 from screengate.ports import PinFailure, Ports
+from screengate.services.acting import still_signed_in
 from screengate.services.announce import account_changed
 
 
@@ -143,6 +144,16 @@ async def require_pin(
     if failure.retry_after:
         raise TooManyPinAttempts(failure.retry_after)
     raise ProfileLocked(profile_id=profile.id)
+
+
+async def choose_profile(
+    ports: Ports, principal: Principal, profile_id: ProfileId, pin: str | None
+) -> Profile:
+    """ "Who's watching?": a locked profile needs its PIN, and only a signed-in device chooses."""
+    profile = _find(await list_profiles(ports, principal), profile_id)
+    await require_pin(ports, principal, profile, pin)
+    await still_signed_in(ports)
+    return profile
 
 
 async def check_pin_pause(ports: Ports, principal: Principal, profile: Profile) -> None:

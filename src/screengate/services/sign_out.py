@@ -14,6 +14,7 @@ from screengate.domain.notices import Announcement
 from screengate.domain.sessions import Principal, SignOut, SignOutReason, SignOutScope
 from screengate.domain.streams import Stream, StreamEndReason
 from screengate.ports import Ports, UnitOfWork
+from screengate.services.acting import sessions_ended
 from screengate.services.announce import announce, sign_out_notices
 from screengate.services.views import SignedOutDevice, SignOutReceipt
 
@@ -115,6 +116,7 @@ async def end_and_log(
         await uow.events.add_for_sessions(scope, entry)
         await uow.sessions.end(scope, reason, now)
     session_ids = tuple(e.session_id for e in ending)
+    sessions_ended(session_ids)
     streams = await _end_streams(uow, account_id, set(session_ids), reason, now)
     downloads = await _revoke_downloads(uow, account_id, set(session_ids), reason, now)
     outcome = SignOut(

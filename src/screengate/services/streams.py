@@ -56,7 +56,6 @@ async def _admit_in_store(
     async with ports.uow() as uow:
         # The account lock serialises every Play (and every sign-out) of one account.
         await uow.lock_account(principal.account_id)
-        await still_signed_in(uow, principal)
         live = await uow.streams.live_for_account(principal.account_id, now)
         decision = streams_to_replace(
             live, session_id=principal.session_id, max_streams=plan.max_streams
@@ -87,7 +86,6 @@ async def _admit_by_lease(
     try:
         async with ports.uow() as uow:
             await uow.lock_account(principal.account_id)
-            await still_signed_in(uow, principal)
             for stream_id in grant.replaced:
                 replaced = await uow.streams.get(principal.account_id, stream_id)
                 if replaced is not None and replaced.end(StreamEndReason.REPLACED, now):
@@ -114,10 +112,14 @@ async def heartbeat(ports: Ports, principal: Principal, stream_id: StreamId) -> 
         ):
             return expires_at
     else:
-        async with ports.uow() as uow:
-            if await uow.streams.renew(principal.session_id, stream_id, expires_at, now):
-                await uow.commit()
-                return expires_at
+        try:
+            async with ports.uow() as uow:
+                if await uow.streams.renew(principal.session_id, stream_id, expires_at, now):
+                    await uow.commit()
+                    return expires_at
+        except SignedOut as signed_out:
+            # Signed out after the request came in: the stream ended with the session.
+            raise StreamEnded(signed_out.reason) from None
     async with ports.reader() as uow:
         stream = await uow.streams.get(principal.account_id, stream_id)
     if stream is None or stream.session_id != principal.session_id:
@@ -169,16 +171,6 @@ async def profile_and_plan(
     if account is None or profile is None:
         raise ProfileNotFound(profile_id=profile_id)
     return profile, ports.plans[account.plan]
-
-
-async def still_signed_in(uow: UnitOfWork, principal: Principal) -> None:
-    """A sign-out that took the account lock first wins: no stream for a dead session."""
-    session = await uow.sessions.get(principal.session_id)
-    if session is None or not session.live:
-        reason = session.sign_out_reason if session else None
-        raise SignedOut(
-            str(reason or "signed_out_here"), session.signed_out_at if session else None
-        )
 
 
 async def _record(

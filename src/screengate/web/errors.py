@@ -97,9 +97,11 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         return _page_not_found(request, surface)
 
     def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-        return error_page(
+        response = error_page(
             request, surface, error.status_code, "That did not work", str(error.detail)
         )
+        response.headers.update(error.headers or {})  # a 408's Connection: close, say
+        return response
 
     def internal(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
         log.error(

@@ -9,9 +9,11 @@ from litestar.params import Parameter
 
 from screengate.api.problems import retry_after, status_of
 from screengate.domain.errors import (
-    DomainError,
     InvalidProfile,
+    LastProfile,
+    ProfileLimit,
     ProfileLocked,
+    ProfileNameTaken,
     ProfileNotFound,
     TooManyPinAttempts,
 )
@@ -19,7 +21,7 @@ from screengate.domain.ids import ProfileId
 from screengate.domain.profiles import MAX_PROFILES, Profile, check_pin
 from screengate.ports import Ports
 from screengate.services import profiles
-from screengate.services.profiles import ProfileChanges, check_pin_pause, require_pin
+from screengate.services.profiles import ProfileChanges, check_pin_pause
 from screengate.web.cookies import cookie
 from screengate.web.deps import WebKeys
 from screengate.web.errors import go_to
@@ -30,6 +32,9 @@ from screengate.web.session import Viewer
 from screengate.web.surfaces import Surface
 
 ProfilePath = Annotated[str, Parameter(max_length=64)]
+# What the profile form says beside its fields; anything else (a device signed out meanwhile)
+# goes to the surface's one error mapping.
+FORM_ERRORS = (InvalidProfile, ProfileLimit, ProfileNameTaken, LastProfile)
 
 
 @get("/profiles")
@@ -76,7 +81,7 @@ async def watch_as(
     profile = await _profile(ports, viewer, profile_id)
     pin = (await form_of(request)).get("pin", "").strip() or None
     try:
-        await require_pin(ports, viewer.principal, profile, pin)
+        await profiles.choose_profile(ports, viewer.principal, profile.id, pin)
     except ProfileLocked:
         message = "Enter the profile's 4-digit PIN." if not pin else "That PIN is not right."
         return _pin_refused(request, surface, profile, message, 403)
@@ -130,7 +135,7 @@ async def add_profile(
         await profiles.create_profile(
             ports, viewer.principal, name=form.get("name", ""), kids="kids" in form, pin=pin
         )
-    except DomainError as error:
+    except FORM_ERRORS as error:
         return page(
             request,
             "profile_form.html",
@@ -165,7 +170,7 @@ async def edit_profile(
             name=form.get("name", ""), kids="kids" in form, pin=pin, remove_pin=lock == "remove"
         )
         await profiles.update_profile(ports, viewer.principal, profile.id, changes)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         return page(
             request,
             "profile_form.html",
@@ -184,7 +189,7 @@ async def delete_profile(
     profile = await _profile(ports, viewer, profile_id)
     try:
         await profiles.delete_profile(ports, viewer.principal, profile.id)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         form = {"name": profile.name, **({"kids": "on"} if profile.kids else {})}
         return page(
             request,

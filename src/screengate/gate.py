@@ -1,0 +1,67 @@
+"""What every HTTP request passes through before either edge (the API, the pages) sees it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+
+from screengate.services.acting import serving_request
+
+
+class ActingDevice:
+    """ASGI middleware: each request gets its own record of the device it proves, which every
+    unit of work it opens then confirms is still signed in (services/acting.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        with serving_request():
+            await self.app(scope, receive, send)
+
+
+class BodyTimeout(HTTPException):
+    status_code = 408
+    detail = "The request body did not arrive in time"
+
+
+class BodyDeadline:
+    """ASGI middleware: a request body must have fully arrived within a bound of the request's
+    start, or the answer is 408 and the connection closes. A client that sends its headers and
+    holds back the body would otherwise keep a request (and a proved device) waiting for ever.
+    Nothing is buffered: the bound wraps the app's own reads of the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        seconds: float = scope["litestar_app"].state.settings.body_timeout_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        arrived = False
+
+        async def receive_in_time() -> ReceiveMessage:
+            nonlocal arrived
+            if arrived:
+                # After the body, a read waits for the client to hang up (an event stream does
+                # this for hours): no deadline on that.
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(headers={"Connection": "close"}) from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                arrived = True
+            return message
+
+        await self.app(scope, receive_in_time, send)
