@@ -10,6 +10,7 @@ this test by construction: it fails until the route has an example request below
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from litestar.routes import HTTPRoute
 
 from screengate.app import create_app
 from screengate.config import Settings
-from tests.concurrency.test_play_race import FAST_ARGON2
+from tests.concurrency.test_play_race import FAST_ARGON2, REDIS_ENV
 from tests.support.api import PASSWORD, new_email
 from tests.support.databases import migrated_database
 from tests.support.raw_http import RawAnswer, hold
@@ -149,16 +150,29 @@ def test_every_writing_route_has_a_held_body_example() -> None:
 
 
 @pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+    scope="module",
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ],
 )
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[RunningServer, str]]:
-    folder = tmp_path_factory.mktemp(f"held-{request.param}")
-    workers = 1 if request.param == "sqlite" else 2
+    store = str(request.param)
+    folder = tmp_path_factory.mktemp(f"held-{store}")
+    env = dict(FAST_ARGON2)
+    if store == "redis":
+        redis_url = os.environ.get(REDIS_ENV)
+        if not redis_url:
+            pytest.skip(f"Redis not configured: set {REDIS_ENV} to run with Redis leases")
+        env["SCREENGATE_REDIS_URL"] = redis_url
+    backend = "sqlite" if store == "sqlite" else "postgresql"
+    workers = 1 if store == "sqlite" else 2
     with (
-        migrated_database(str(request.param), folder) as url,
-        serve(url, folder / "server.log", env=FAST_ARGON2, workers=workers) as running,
+        migrated_database(backend, folder) as url,
+        serve(url, folder / "server.log", env=env, workers=workers) as running,
     ):
         yield running, url
 
