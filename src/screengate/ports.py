@@ -327,8 +327,13 @@ class EventBus(Protocol):
     def subscribe(self, handler: Callable[[BusMessage], Awaitable[None]]) -> None: ...
 
     @property
+    def name(self) -> str:
+        """What carries it: "in-process", "redis" or "postgresql"."""
+
+    @property
     def shared(self) -> bool:
-        """True when the bus reaches other instances (Redis), False for one process."""
+        """True when the bus reaches other instances (Redis, PostgreSQL), False for one
+        process."""
 
     @property
     def connected(self) -> bool:

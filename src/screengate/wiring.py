@@ -20,9 +20,12 @@ from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
 from screengate.adapters.hub import LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import memory_unit_of_work_factory
+from screengate.adapters.postgres import PostgresBus, PostgresPresence
 from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases, redis_client
+from screengate.adapters.relay import RelayedBus
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
+from screengate.adapters.sql.engine import plain_dsn
 from screengate.adapters.throttle import LimitsPinThrottle, LimitsSignInThrottle, MemoryCounters
 from screengate.adapters.views import LocalViews
 from screengate.adapters.watch import watch_sign_outs
@@ -54,28 +57,34 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             parallelism=settings.argon2_parallelism,
         )
         bus: EventBus
-        if redis is None:
-            bus = InProcessBus()
+        presence: Presence
+        if settings.is_sqlite or settings.is_memory:
             # One process owns an embedded database, so the in-process bus reaches every
-            # instance there is. With a shared database and no shared bus, read the store.
-            revocations = LocalRevocationView(caching=settings.is_sqlite or settings.is_memory)
-            embedded = settings.is_sqlite or settings.is_memory
-            views = LocalViews[AccountView](enabled=embedded, max_age_seconds=VIEW_SECONDS)
-            device_lists = LocalViews[AccountDevices](
-                enabled=embedded, max_age_seconds=VIEW_SECONDS
-            )
-            presence: Presence = LocalPresence()
+            # instance there is.
+            bus = InProcessBus()
+            revocations = LocalRevocationView(caching=True)
+            views = LocalViews[AccountView](enabled=True, max_age_seconds=VIEW_SECONDS)
+            device_lists = LocalViews[AccountDevices](enabled=True, max_age_seconds=VIEW_SECONDS)
+            presence = LocalPresence()
         else:
-            redis_bus = RedisBus(redis)
-            bus = redis_bus
-            # Trusted only while subscribed; re-read now and then all the same.
+            # Instances share the database: Redis pub/sub when there is Redis, else
+            # PostgreSQL's own LISTEN/NOTIFY. Caches are trusted only while subscribed, and
+            # re-read now and then all the same.
+            instance = uuid.uuid4().hex
+            shared: RedisBus | PostgresBus
+            if redis is not None:
+                shared = RedisBus(redis)
+                presence = RedisPresence(redis, instance_id=instance)
+            else:
+                dsn = plain_dsn(settings.database_url)
+                shared = PostgresBus(dsn)
+                presence = PostgresPresence(dsn, instance_id=instance)
+            bus = shared
             revocations = LocalRevocationView(caching=False, max_age_seconds=CACHE_SECONDS)
-            redis_bus.on_state(revocations.trust_cache)
             views = LocalViews[AccountView](enabled=False, max_age_seconds=CACHE_SECONDS)
             device_lists = LocalViews[AccountDevices](enabled=False, max_age_seconds=CACHE_SECONDS)
-            redis_bus.on_state(views.trust)
-            redis_bus.on_state(device_lists.trust)
-            presence = RedisPresence(redis, instance_id=uuid.uuid4().hex)
+            for trust in (revocations.trust_cache, views.trust, device_lists.trust):
+                shared.on_state(trust)
         hub = LocalNoticeHub(bus)
 
         async def on_message(message: BusMessage) -> None:
@@ -184,9 +193,9 @@ async def _running(
 ) -> AsyncIterator[None]:
     """Start what runs in the background (the bus subscription, presence refresh), and
     stop it all, with the sign-out watcher, at the end."""
-    if isinstance(bus, RedisBus):
+    if isinstance(bus, RelayedBus):
         await bus.start()
-    if isinstance(presence, RedisPresence):
+    if isinstance(presence, RedisPresence | PostgresPresence):
         presence.start()
     try:
         yield
@@ -194,9 +203,9 @@ async def _running(
         if watcher is not None:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
-        if isinstance(presence, RedisPresence):
+        if isinstance(presence, RedisPresence | PostgresPresence):
             await presence.stop()
-        if isinstance(bus, RedisBus):
+        if isinstance(bus, RelayedBus):
             await bus.stop()
 
 

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 class Cluster:
     a: RunningServer
     b: RunningServer
-    redis: subprocess.Popen[bytes]
+    redis: subprocess.Popen[bytes] | None
 
 
 @pytest.fixture
@@ -141,6 +141,7 @@ async def _sign_out_with_redis_gone(cluster: Cluster) -> None:
         owner, tokens = await _household(client_a)
         for token in tokens:
             assert (await client_b.get("/v1/account", headers=_bearer(token))).status_code == 200
+        assert cluster.redis is not None
         stop_redis(cluster.redis)
         # B notices its subscription is gone and stops trusting its cache.
         async with asyncio.timeout(10):

@@ -10,6 +10,7 @@ Handler = Callable[[BusMessage], Awaitable[None]]
 
 
 class InProcessBus:
+    name = "in-process"
     shared = False
     connected = True
 

@@ -44,8 +44,7 @@ async def readyz(ports: Ports) -> Response[dict[str, str]]:
             # Degraded still serves, safely: every credential check then reads the store.
             "status": "ready" if bus_up else "degraded",
             "store": "ok",
-            "bus": ("redis" if ports.bus.shared else "in-process")
-            + ("" if bus_up else " (disconnected)"),
+            "bus": ports.bus.name + ("" if bus_up else " (disconnected)"),
             "revocation_checks": "cache kept current by the bus"
             if ports.revocations.caching
             else "store on every request",

@@ -32,6 +32,11 @@ def async_url(url: str) -> URL:
     return parsed
 
 
+def plain_dsn(url: str) -> str:
+    """`postgresql+asyncpg://...` as libpq and asyncpg's own connect() spell it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _postgresql_engine(url: URL) -> AsyncEngine:
     return create_async_engine(
         url,

@@ -301,3 +301,16 @@ server_secrets = Table(
     Column("value", String, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Which devices hold an open event stream, per instance, when PostgreSQL is the only shared
+# service (adapters/postgres/presence.py). Rows are moments old and lapse by themselves: on
+# PostgreSQL the table is UNLOGGED (migration 0009: not written to the WAL, emptied by a crash,
+# which is fine).
+presence = Table(
+    "presence",
+    metadata,
+    Column("session_id", String, primary_key=True),
+    Column("instance_id", String, primary_key=True),
+    # Epoch milliseconds: the instance refreshes its rows well before this.
+    Column("until_ms", BigInteger, nullable=False),
+)
