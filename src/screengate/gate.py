@@ -32,10 +32,13 @@ class BodyTimeout(HTTPException):
 
 
 class BodyDeadline:
-    """ASGI middleware: a request body must have fully arrived within a bound of the request's
-    start, or the answer is 408 and the connection closes. A client that sends its headers and
-    holds back the body would otherwise keep a request (and a proved device) waiting for ever.
-    Nothing is buffered: the bound wraps the app's own reads of the body."""
+    """ASGI middleware: a request body must have fully arrived within a bound of the moment
+    the app first reads it, or the answer is 408 and the connection closes. A client that sends
+    its headers and holds back the body would otherwise keep a request (and a proved device)
+    waiting for ever. Nothing is buffered: the bound wraps the app's own reads of the body.
+
+    The clock starts at the first read, not when the request came in: a busy server may take a
+    while to get to a body the client sent at once, and that wait is not the client's."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,16 +48,17 @@ class BodyDeadline:
             await self.app(scope, receive, send)
             return
         seconds: float = scope["litestar_app"].state.settings.body_timeout_seconds
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
+        deadline: float | None = None
         arrived = False
 
         async def receive_in_time() -> ReceiveMessage:
-            nonlocal arrived
+            nonlocal arrived, deadline
             if arrived:
                 # After the body, a read waits for the client to hang up (an event stream does
                 # this for hours): no deadline on that.
                 return await receive()
+            if deadline is None:
+                deadline = asyncio.get_running_loop().time() + seconds
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()

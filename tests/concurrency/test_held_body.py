@@ -205,6 +205,12 @@ def test_a_held_write_finished_after_its_device_was_signed_out_changes_nothing(
                 assert early.status < 500, _describe(early)
                 return
             signed_out = client.post(f"/v1/devices/{intruder}/sign-out", headers=scene.owner_auth)
+            if signed_out.status_code == 401:
+                # Slower than ANSWER_AT_ONCE_SECONDS on a busy machine, but the same case: it
+                # read no body, ran at once, and signed the owner out before the owner could.
+                early = held.finish()
+                assert early.status < 500, _describe(early)
+                return
             assert signed_out.status_code == 200, signed_out.text
             after_sign_out = store_rows(database_url)
             answer = held.finish()
