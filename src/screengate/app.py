@@ -59,7 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             downloads.router,
             downloads.titles,
             events.events,
-            health.Metrics,
+            *([health.Metrics] if settings.metrics_token else []),
             *web.routers(),
         ],
         template_config=web.template_config(),
@@ -71,7 +71,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         # An address no route answers is a page for a browser, a problem for the API.
         exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: web.not_found_anywhere},
         # Outside both edges: every request's record of its device, and its body's deadline.
-        middleware=[metrics.middleware, ActingDevice, BodyDeadline],
+        # Metrics are counted only when someone may read them (SCREENGATE_METRICS_TOKEN).
+        middleware=[
+            *([metrics.middleware] if settings.metrics_token else []),
+            ActingDevice,
+            BodyDeadline,
+        ],
         before_send=[secure_headers],
         openapi_config=OpenAPIConfig(
             title="screengate",

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Signs the website's CSRF tokens and profile choice. Unset: one made on the first start and
     # kept in the database (table server_secrets), shared by every worker and instance on it.
     web_secret: str | None = Field(default=None, min_length=32)
+    # /metrics is served only when this is set, and only to `Authorization: Bearer <token>`.
+    metrics_token: str | None = Field(default=None, min_length=16)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # A request body must have fully arrived this long after the request began, or 408.
     body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
