@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # JSON titles [{id, name, maturity, year, genre, minutes}]; the demo catalogue if unset.
     catalogue_file: Path | None = None
 
+    # Open event streams (GET /v1/events, the pages' /events) on each instance: per device,
+    # past which its oldest stream closes; per client address, past which a new one gets 429.
+    event_streams_per_device: int = Field(default=3, ge=1, le=100)
+    event_streams_per_address: int = Field(default=100, ge=1)
+
     # A sign-out waits up to this long to hear that connected devices were told (its receipt).
     sign_out_receipt_wait_seconds: float = Field(default=1.0, ge=0, le=10)
 
