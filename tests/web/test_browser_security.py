@@ -161,3 +161,30 @@ def test_after_an_htmx_sign_in_with_a_hostile_next_the_browser_stays_on_this_sit
     )
     expect(page).to_have_url(re.compile(re.escape(server.base_url) + r"/profiles$"))
     assert left == [], quote(hostile)
+
+
+def test_a_fourth_tab_takes_the_oldest_tabs_event_stream_which_listens_again_when_seen(
+    server: LiveServer, api: httpx.Client, new_device: NewDevice
+) -> None:
+    account, tv = household(api)
+    laptop = new_device()
+    first = sign_in_on_web(laptop, account.email, account.password)
+    events_connected(first)
+    tabs = [first]
+    for _ in range(3):
+        tab = laptop.context.new_page()
+        tab.goto(server.base_url + "/profiles")
+        events_connected(tab)
+        tabs.append(tab)
+
+    # A browser is one device: three streams at most, so the oldest tab's gave way.
+    expect(first.locator("body[data-events-state=replaced]")).to_have_count(1)
+    # Looked at again, it listens again, and the oldest of the others gives way in turn.
+    first.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    events_connected(first)
+    expect(tabs[1].locator("body[data-events-state=replaced]")).to_have_count(1)
+
+    answer = api.post("/v1/devices/sign-out-all", headers=tv.auth, json={"keep_this_device": True})
+    assert answer.status_code == 200, answer.text
+    for tab in (first, tabs[2], tabs[3]):
+        expect(tab).to_have_url(re.compile(r"/sign-in\?reason=signed_out_everywhere"))
