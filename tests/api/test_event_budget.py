@@ -153,6 +153,9 @@ def test_one_address_holds_at_most_its_budget_of_streams(start_server: StartServ
             await held[0].response.aclose()  # one tab closes: its place is free again
             held.append(await eventually_opened(http, stack, devices[4]))
             await refused(http, stack, devices[5])
+            # An address of its own choosing is no way round it: no proxy is trusted here.
+            spoofed = {"x-forwarded-for": "198.51.100.9"}
+            assert (await refused(http, stack, devices[5], **spoofed)).status_code == 429
 
     run(server, test)
 
