@@ -84,7 +84,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             description="Account access for a streaming platform: plans, profiles, devices, "
             "and every way to sign out.",
             # Its own router, for the docs page's own Content-Security-Policy (headers.py).
-            openapi_router=Router("/docs", route_handlers=[], middleware=[DocsPolicy]),
+            openapi_router=Router(
+                "/docs", route_handlers=[], middleware=[DocsPolicy], include_in_schema=False
+            ),
             render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
             components=Components(
                 security_schemes={
