@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
@@ -20,6 +20,7 @@ from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.config import Settings
 from screengate.gate import ActingDevice, BodyDeadline
+from screengate.headers import DocsPolicy, secure_headers
 from screengate.logs import configure_logging
 from screengate.ports import Clock
 from screengate.web.deps import WebKeys
@@ -58,7 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             downloads.router,
             downloads.titles,
             events.events,
-            health.Metrics,
+            *([health.Metrics] if settings.metrics_token else []),
             *web.routers(),
         ],
         template_config=web.template_config(),
@@ -70,13 +71,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         # An address no route answers is a page for a browser, a problem for the API.
         exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: web.not_found_anywhere},
         # Outside both edges: every request's record of its device, and its body's deadline.
-        middleware=[metrics.middleware, ActingDevice, BodyDeadline],
+        # Metrics are counted only when someone may read them (SCREENGATE_METRICS_TOKEN).
+        middleware=[
+            *([metrics.middleware] if settings.metrics_token else []),
+            ActingDevice,
+            BodyDeadline,
+        ],
+        before_send=[secure_headers],
         openapi_config=OpenAPIConfig(
             title="screengate",
             version=VERSION,
             description="Account access for a streaming platform: plans, profiles, devices, "
             "and every way to sign out.",
-            path="/docs",
+            # Its own router, for the docs page's own Content-Security-Policy (headers.py).
+            openapi_router=Router(
+                "/docs", route_handlers=[], middleware=[DocsPolicy], include_in_schema=False
+            ),
             render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
             components=Components(
                 security_schemes={

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # JSON titles [{id, name, maturity, year, genre, minutes}]; the demo catalogue if unset.
     catalogue_file: Path | None = None
 
+    # Open event streams (GET /v1/events, the pages' /events) on each instance: per device,
+    # past which its oldest stream closes; per client address, past which a new one gets 429.
+    event_streams_per_device: int = Field(default=3, ge=1, le=100)
+    event_streams_per_address: int = Field(default=100, ge=1)
+
     # A sign-out waits up to this long to hear that connected devices were told (its receipt).
     sign_out_receipt_wait_seconds: float = Field(default=1.0, ge=0, le=10)
 
@@ -64,6 +69,8 @@ class Settings(BaseSettings):
     # Signs the website's CSRF tokens and profile choice. Unset: one made on the first start and
     # kept in the database (table server_secrets), shared by every worker and instance on it.
     web_secret: str | None = Field(default=None, min_length=32)
+    # /metrics is served only when this is set, and only to `Authorization: Bearer <token>`.
+    metrics_token: str | None = Field(default=None, min_length=16)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # A request body must have fully arrived this long after the request began, or 408.
     body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)

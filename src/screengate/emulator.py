@@ -32,6 +32,7 @@ from screengate.client import (
     SignedOutError,
     SignedOutEvent,
     StreamEndedEvent,
+    StreamReplacedEvent,
     TooManyStreamsError,
     UnknownEvent,
 )
@@ -218,6 +219,8 @@ def _say(event: Event) -> None:
         count = len(event.download_ids)
         why = f" ({_stream_ended(event.reason)})" if event.reason else ""
         out.print(f"Downloads removed: {count} download{'s' if count != 1 else ''}{why}")
+    elif isinstance(event, StreamReplacedEvent):
+        out.print(f"Stopped listening: {escape(event.detail)}")
     elif isinstance(event, UnknownEvent):
         out.print(f"Event {escape(event.event)}: {escape(event.data)}")
 

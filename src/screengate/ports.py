@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -353,7 +353,15 @@ class Presence(Protocol):
 class NoticeHub(Protocol):
     """This instance's open event streams, and the recent notices a reconnecting device missed."""
 
-    def listen(self, session_id: SessionId, last_event_id: str | None) -> Listener: ...
+    def listen(
+        self, session_id: SessionId, device_id: DeviceId, last_event_id: str | None
+    ) -> Listener:
+        """Open a stream for this device; past the device's budget here, its oldest stream is
+        replaced (told so, then ended by its reader)."""
+
+    def admit(self, address: str | None) -> AbstractContextManager[None]:
+        """Hold one of this client address's stream places while the stream is open;
+        TooManyEventStreams when none is left."""
 
     def expect(self, announcement_id: str) -> DeliveryWatch:
         """Start collecting word (from any instance) of devices told of this announcement.
@@ -372,7 +380,12 @@ class Listener(Protocol):
     def replay(self) -> list[Notice]: ...
 
     async def next(self, within: float) -> Notice | None:
-        """The next notice, or None when `within` seconds pass without one."""
+        """The next notice, or None when `within` seconds pass without one (at once, once
+        replaced)."""
+
+    @property
+    def replaced(self) -> bool:
+        """True once newer streams of the same device took this one's place: end it."""
 
     def close(self) -> None: ...
 

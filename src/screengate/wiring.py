@@ -85,7 +85,11 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             device_lists = LocalViews[AccountDevices](enabled=False, max_age_seconds=CACHE_SECONDS)
             for trust in (revocations.trust_cache, views.trust, device_lists.trust):
                 shared.on_state(trust)
-        hub = LocalNoticeHub(bus)
+        hub = LocalNoticeHub(
+            bus,
+            per_device=settings.event_streams_per_device,
+            per_address=settings.event_streams_per_address,
+        )
 
         async def on_message(message: BusMessage) -> None:
             # Refuse first, then tell: a told device is already refused here.

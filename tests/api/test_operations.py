@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.api.conftest import StartServer
 from tests.support.api import account_with_devices
 
 CONTRACT = {
@@ -112,14 +113,43 @@ def test_the_docs_page_is_served(client: httpx.Client) -> None:
     assert answer.headers["content-type"].startswith("text/html")
 
 
-def test_metrics_are_exposed_for_prometheus(client: httpx.Client) -> None:
+METRICS_TOKEN = "scrape-0123456789abcdef"
+
+
+def test_metrics_are_not_served_to_the_world_by_default(client: httpx.Client) -> None:
+    answer = client.get("/metrics")
+
+    assert answer.status_code == 404
+    assert "screengate_requests_total" not in answer.text
+
+
+def test_metrics_need_the_token_when_one_is_set(start_server: StartServer) -> None:
+    _, client = start_server(metrics_token=METRICS_TOKEN)
+
+    for authorization in (
+        None,
+        "Bearer wrong-token-0123456789",
+        f"Basic {METRICS_TOKEN}",
+        "Bearer",
+    ):
+        headers = {"Authorization": authorization} if authorization else {}
+        answer = client.get("/metrics", headers=headers)
+        assert answer.status_code == 401, authorization
+        assert answer.json()["code"] == "invalid_token"
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+        assert "# TYPE" not in answer.text
+
+
+def test_metrics_are_exposed_for_prometheus_with_the_token(start_server: StartServer) -> None:
+    _, client = start_server(metrics_token=METRICS_TOKEN)
     device = account_with_devices(client, 1).devices[0]
     client.get("/v1/account", headers=device.auth)
 
-    answer = client.get("/metrics")
+    answer = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
 
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     assert "# TYPE" in answer.text
     assert "screengate_requests_total" in answer.text
     assert device.access_token not in answer.text
+    assert METRICS_TOKEN not in answer.text

@@ -19,6 +19,7 @@ from screengate.client import (
     ScreengateClient,
     SignedOutEvent,
     StreamEndedEvent,
+    StreamReplacedEvent,
     Tokens,
     UnknownEvent,
 )
@@ -110,6 +111,26 @@ async def test_the_stream_ends_after_signed_out_without_waiting_for_the_server()
     events = await collect(device(handler).events(reconnect=FAST))
 
     assert [type(e) for e in events] == [SignedOutEvent]
+    assert calls == 1
+
+
+async def test_a_stream_replaced_by_newer_ones_of_its_device_ends_and_is_not_reopened() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        replaced = (
+            b'event: replaced\ndata: {"reason": "newer_streams", '
+            b'"detail": "This device opened newer event streams; this one is closed."}\n\n'
+        )
+        return sse(b": connected\n\n", STREAM_ENDED, replaced, drop=False)
+
+    events = await collect(device(handler).events(reconnect=FAST))
+
+    assert [type(e) for e in events] == [StreamEndedEvent, StreamReplacedEvent]
+    assert isinstance(events[1], StreamReplacedEvent)
+    assert events[1].detail == "This device opened newer event streams; this one is closed."
     assert calls == 1
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from screengate.config import Settings
 from tests.support.clock import FrozenClock
@@ -119,9 +119,16 @@ class Device:
 
     def __init__(self, context: BrowserContext, base_url: str, shots: Shots) -> None:
         self.context = context
+        # What the pages' Content-Security-Policy refused, as chromium reports it on the console.
+        self.violations: list[str] = []
+        context.on("console", self._heard)
         self.page = context.new_page()
         self.base_url = base_url
         self.shots = shots
+
+    def _heard(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
     def open(self, path: str) -> Page:
         self.page.goto(self.base_url + path)
@@ -152,8 +159,13 @@ NewDevice = Callable[..., Device]
 
 @pytest.fixture
 def new_device(browser: Browser, server: LiveServer, artifacts: Path) -> Iterator[NewDevice]:
-    """Open a new device (browser context) with a User-Agent; all close when the test ends."""
+    """Open a new device (browser context) with a User-Agent; all close when the test ends.
+
+    Every page any browser test opens is also a test of the Content-Security-Policy: a test
+    whose pages logged a violation fails at its end.
+    """
     contexts: list[BrowserContext] = []
+    devices: list[Device] = []
     shots = Shots(artifacts)
 
     def open_device(user_agent: str = CHROME_ON_WINDOWS, javascript: bool = True) -> Device:
@@ -164,8 +176,11 @@ def new_device(browser: Browser, server: LiveServer, artifacts: Path) -> Iterato
         )
         context.set_default_timeout(5_000)
         contexts.append(context)
-        return Device(context, server.base_url, shots)
+        devices.append(Device(context, server.base_url, shots))
+        return devices[-1]
 
     yield open_device
     for context in contexts:
         context.close()
+    violations = [v for device in devices for v in device.violations]
+    assert not violations, "the Content-Security-Policy refused:\n" + "\n".join(violations)

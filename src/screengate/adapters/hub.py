@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from screengate.adapters import collector
-from screengate.domain.ids import SessionId
+from screengate.domain.errors import TooManyEventStreams
+from screengate.domain.ids import DeviceId, SessionId
 from screengate.domain.notices import Announcement, BusMessage, Delivery, Notice, NoticeKind
 from screengate.ports import EventBus
 
@@ -18,6 +20,13 @@ REPLAY_PER_SESSION = 64
 MAX_REPLAY_SESSIONS = 100_000
 # Routing at least this many notices at once holds the garbage collector (adapters/collector).
 BURST = 1_000
+# A device's streams on one instance: a browser's tabs, an app's screens. Past it the oldest
+# closes (a tab left open long ago, a connection its app forgot), so nobody is locked out.
+STREAMS_PER_DEVICE = 3
+# Open streams from one client address on one instance; past it a new one is refused.
+STREAMS_PER_ADDRESS = 100
+# What a refused stream is told to wait before trying again.
+ADDRESS_RETRY_SECONDS = 30
 
 
 class QueueListener:
@@ -27,20 +36,29 @@ class QueueListener:
     future and a timer: no asyncio.Queue (three deques and an Event), no wait_for task.
     """
 
-    __slots__ = ("_hub", "_missed", "_pending", "_waiter", "session_id")
+    __slots__ = ("_hub", "_missed", "_pending", "_waiter", "device_id", "replaced", "session_id")
 
-    def __init__(self, hub: LocalNoticeHub, session_id: SessionId, missed: list[Notice]) -> None:
+    def __init__(
+        self,
+        hub: LocalNoticeHub,
+        session_id: SessionId,
+        device_id: DeviceId,
+        missed: list[Notice],
+    ) -> None:
         self.session_id = session_id
+        self.device_id = device_id
         self._hub = hub
         self._missed = missed
         self._pending: list[Notice] = []
         self._waiter: asyncio.Future[None] | None = None
+        # True once newer streams of the same device took its place: it gets nothing more.
+        self.replaced = False
 
     def replay(self) -> list[Notice]:
         return self._missed
 
     async def next(self, within: float) -> Notice | None:
-        if not self._pending:
+        if not self._pending and not self.replaced:
             loop = asyncio.get_running_loop()
             waiter = self._waiter = loop.create_future()
             timer = loop.call_later(within, _wake, waiter)
@@ -53,6 +71,12 @@ class QueueListener:
 
     def put(self, notice: Notice) -> None:
         self._pending.append(notice)
+        if self._waiter is not None:
+            _wake(self._waiter)
+
+    def replace(self) -> None:
+        """Newer streams of this device took its place: wake its reader, who ends it."""
+        self.replaced = True
         if self._waiter is not None:
             _wake(self._waiter)
 
@@ -69,15 +93,35 @@ class LocalNoticeHub:
     """Routes each notice from the bus to the device's open streams on this instance, keeps a
     short replay window, and tells the bus when a signed-out device was told live."""
 
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        *,
+        per_device: int = STREAMS_PER_DEVICE,
+        per_address: int = STREAMS_PER_ADDRESS,
+    ) -> None:
         self._bus = bus
         self._listeners: dict[SessionId, set[QueueListener]] = defaultdict(set)
         self._recent: dict[SessionId, deque[tuple[float, Notice]]] = {}
         self._watches: dict[str, Watch] = {}
+        # Oldest first; dicts as ordered sets, so a stream that closes leaves in O(1).
+        self._devices: dict[DeviceId, dict[QueueListener, None]] = {}
+        self._addresses: dict[str, int] = {}
+        self._per_device = per_device
+        self._per_address = per_address
 
-    def listen(self, session_id: SessionId, last_event_id: str | None) -> QueueListener:
-        listener = QueueListener(self, session_id, self._missed(session_id, last_event_id))
+    def listen(
+        self, session_id: SessionId, device_id: DeviceId, last_event_id: str | None
+    ) -> QueueListener:
+        missed = self._missed(session_id, last_event_id)
+        listener = QueueListener(self, session_id, device_id, missed)
         self._listeners[session_id].add(listener)
+        streams = self._devices.setdefault(device_id, {})
+        streams[listener] = None
+        while len(streams) > self._per_device:
+            oldest = next(iter(streams))
+            self.drop(oldest)
+            oldest.replace()
         return listener
 
     def drop(self, listener: QueueListener) -> None:
@@ -86,6 +130,31 @@ class LocalNoticeHub:
             listeners.discard(listener)
             if not listeners:
                 del self._listeners[listener.session_id]
+        streams = self._devices.get(listener.device_id)
+        if streams is not None:
+            streams.pop(listener, None)
+            if not streams:
+                del self._devices[listener.device_id]
+
+    @contextmanager
+    def admit(self, address: str | None) -> Iterator[None]:
+        """Hold one of this address's stream places while the block runs (the whole stream);
+        TooManyEventStreams when they are all taken. No address (a Unix socket): no limit."""
+        if address is None:
+            yield
+            return
+        held = self._addresses.get(address, 0)
+        if held >= self._per_address:
+            raise TooManyEventStreams(ADDRESS_RETRY_SECONDS)
+        self._addresses[address] = held + 1
+        try:
+            yield
+        finally:
+            left = self._addresses[address] - 1
+            if left:
+                self._addresses[address] = left
+            else:
+                del self._addresses[address]
 
     def listening(self) -> int:
         return sum(len(listeners) for listeners in self._listeners.values())

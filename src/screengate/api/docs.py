@@ -15,7 +15,8 @@ _DESCRIPTIONS = {
     410: "Gone: the stream has ended (`reason` says why)",
     413: "Body too large",
     422: "Validation error (`errors` lists the fields)",
-    429: "Too many attempts (`too_many_attempts`, `too_many_pin_attempts`); see Retry-After",
+    429: "Too many attempts (`too_many_attempts`, `too_many_pin_attempts`) or open event "
+    "streams (`too_many_event_streams`); see Retry-After",
 }
 
 

@@ -22,6 +22,7 @@ from litestar.types import Receive, Send
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
+from screengate.budget import REPLACED_DATA, EventStreamBudget
 from screengate.domain.notices import Notice, NoticeKind
 from screengate.domain.sessions import Principal
 from screengate.ports import Listener, Ports
@@ -35,13 +36,17 @@ RETRY_MILLISECONDS = 2000
     "/v1/events",
     media_type="text/event-stream",
     dependencies=DEVICE,
-    middleware=[BearerCheck],
+    middleware=[EventStreamBudget, BearerCheck],
     security=BEARER,
-    responses=problems(*AUTHED),
+    responses=problems(*AUTHED, 429),
     tags=["events"],
     description="This device's events as text/event-stream: `signed_out {reason, detail}` "
     "(then the stream ends), `stream_ended {stream_id, reason}`, "
-    "`downloads_revoked {download_ids, reason}`. Send `Last-Event-ID` to get what was missed.",
+    "`downloads_revoked {download_ids, reason}`. Send `Last-Event-ID` to get what was missed. "
+    "A device keeps a few streams open on an instance (SCREENGATE_EVENT_STREAMS_PER_DEVICE, "
+    "3): when another opens, the oldest gets `replaced {reason, detail}` and ends (do not "
+    "reopen it). Past SCREENGATE_EVENT_STREAMS_PER_ADDRESS open from one address: 429 "
+    "`too_many_event_streams` with Retry-After.",
 )
 async def events(
     ports: Ports,
@@ -68,6 +73,9 @@ async def _chunks(ports: Ports, device: Principal, listener: Listener) -> AsyncI
         while True:
             notice = await listener.next(KEEP_ALIVE_SECONDS)
             if notice is None:
+                if listener.replaced:
+                    yield REPLACED
+                    return
                 yield KEEP_ALIVE
                 continue
             yield _message(notice)
@@ -79,6 +87,8 @@ async def _chunks(ports: Ports, device: Principal, listener: Listener) -> AsyncI
 
 CONNECTED = f"retry: {RETRY_MILLISECONDS}\r\n: connected\r\n\r\n".encode()
 KEEP_ALIVE = b": keep-alive\r\n\r\n"
+# No id: a reconnect's Last-Event-ID stays the last notice's.
+REPLACED = b"event: replaced\r\ndata: " + msgspec.json.encode(REPLACED_DATA) + b"\r\n\r\n"
 
 
 def _message(notice: Notice) -> bytes:

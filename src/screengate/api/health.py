@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
+import hmac
+from typing import Any, cast
 
 from litestar import Response, get
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.prometheus import PrometheusController
 
@@ -55,7 +59,24 @@ async def readyz(ports: Ports) -> Response[dict[str, str]]:
 _PROBE = AccountId("00000000-0000-0000-0000-000000000000")
 
 
+def metrics_bearer(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    """Only a scraper with SCREENGATE_METRICS_TOKEN reads /metrics: request counts by route
+    and status tell an outsider how busy the service is and what fails."""
+    expected: str | None = connection.app.state.settings.metrics_token
+    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    if (
+        expected is None
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.strip().encode(), expected.encode())
+    ):
+        raise NotAuthorizedException(headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
 class Metrics(PrometheusController):
-    """Prometheus text at /metrics; OpenAPI would call it JSON, so it stays out of /docs."""
+    """Prometheus text at /metrics, when a token is set; OpenAPI would call it JSON, so it
+    stays out of /docs."""
 
     include_in_schema = False
+    guards = [metrics_bearer]

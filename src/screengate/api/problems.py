@@ -43,6 +43,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.NotForKids: 403,
     errors.ProfileLocked: 403,
     errors.TooManyPinAttempts: 429,
+    errors.TooManyEventStreams: 429,
     errors.TooManyStreams: 409,
     errors.StreamNotFound: 404,
     errors.StreamEnded: 410,
@@ -101,7 +102,9 @@ def status_of(error: errors.DomainError) -> int:
 
 def retry_after(error: errors.DomainError) -> dict[str, str]:
     """The Retry-After header of a refusal that only time lifts (the pages send it too)."""
-    if isinstance(error, errors.TooManyAttempts | errors.TooManyPinAttempts):
+    if isinstance(
+        error, errors.TooManyAttempts | errors.TooManyPinAttempts | errors.TooManyEventStreams
+    ):
         return {"Retry-After": str(error.retry_after_seconds)}
     return {}
 

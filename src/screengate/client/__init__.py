@@ -29,6 +29,7 @@ from screengate.client.events import (
     Reconnect,
     SignedOutEvent,
     StreamEndedEvent,
+    StreamReplacedEvent,
     UnknownEvent,
 )
 from screengate.client.models import (
@@ -75,6 +76,7 @@ __all__ = [
     "SseParser",
     "StreamEndedError",
     "StreamEndedEvent",
+    "StreamReplacedEvent",
     "TokenExpiredError",
     "TokenStore",
     "Tokens",

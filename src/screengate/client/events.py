@@ -48,6 +48,15 @@ class DownloadsRevokedEvent:
 
 
 @dataclass(frozen=True)
+class StreamReplacedEvent:
+    """Newer event streams of this device took this one's place (a device keeps a few per
+    server); the stream ends after it and is not reopened: reopening would replace another."""
+
+    detail: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class UnknownEvent:
     """An event this client does not know (a newer server), or one it could not read."""
 
@@ -56,7 +65,9 @@ class UnknownEvent:
     id: str | None = None
 
 
-Event = SignedOutEvent | StreamEndedEvent | DownloadsRevokedEvent | UnknownEvent
+Event = (
+    SignedOutEvent | StreamEndedEvent | DownloadsRevokedEvent | StreamReplacedEvent | UnknownEvent
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,8 @@ async def event_stream(
     reconnect: Reconnect,
     on_connect: Callable[[], object] | None = None,
 ) -> AsyncGenerator[Event, None]:
-    """Every event, in order, across reconnects; ends after SignedOutEvent."""
+    """Every event, in order, across reconnects; ends after SignedOutEvent or
+    StreamReplacedEvent."""
     last_id: str | None = None
     server_retry: int | None = None
     failures = 0
@@ -104,7 +116,7 @@ async def event_stream(
                         event = parse_event(item)
                         last_id = parser.last_event_id
                         yield event
-                        if isinstance(event, SignedOutEvent):
+                        if isinstance(event, SignedOutEvent | StreamReplacedEvent):
                             return
                     last_id = parser.last_event_id
                     server_retry = parser.retry_ms or server_retry
@@ -149,6 +161,10 @@ class _StreamEnded(Struct):
     at: datetime | None = None
 
 
+class _Replaced(Struct):
+    detail: str = ""
+
+
 class _DownloadsRevoked(Struct):
     download_ids: list[str]
     reason: str | None = None
@@ -167,6 +183,9 @@ def parse_event(message: SseMessage) -> Event:
         if message.event == "downloads_revoked":
             d = msgspec.json.decode(message.data, type=_DownloadsRevoked)
             return DownloadsRevokedEvent(tuple(d.download_ids), d.reason, d.at, message.id)
+        if message.event == "replaced":
+            r = msgspec.json.decode(message.data, type=_Replaced)
+            return StreamReplacedEvent(r.detail, message.id)
     except (msgspec.DecodeError, msgspec.ValidationError):
         log.warning("event_unreadable", extra={"event": message.event})
     return UnknownEvent(message.event, message.data, message.id)

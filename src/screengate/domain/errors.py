@@ -158,6 +158,21 @@ class TooManyPinAttempts(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class TooManyEventStreams(DomainError):
+    """This client address holds every event stream place it may on this instance."""
+
+    code = "too_many_event_streams"
+    title = "Too many event streams are open from this address"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many event streams are open from this address. Close one, or try again in "
+            f"{wait_in_words(retry_after_seconds)}.",
+            retry_after=retry_after_seconds,
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
 def wait_in_words(seconds: int) -> str:
     """How long to wait, as a person says it, rounded up: "45 seconds", "14 minutes", "3 hours"."""
     if seconds < 60:

@@ -10,7 +10,7 @@ from screengate.ports import Listener, Ports
 
 async def open_events(ports: Ports, principal: Principal, last_event_id: str | None) -> Listener:
     """Start listening, then make sure no sign-out slipped in while the stream was opening."""
-    listener = ports.hub.listen(principal.session_id, last_event_id)
+    listener = ports.hub.listen(principal.session_id, principal.device_id, last_event_id)
     await ports.presence.join(principal.session_id)
     try:
         async with ports.reader() as uow:

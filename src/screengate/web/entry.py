@@ -21,6 +21,7 @@ from screengate.domain.errors import (
 from screengate.domain.sessions import TokenPair
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
+from screengate.web.banners import sign_in_banner
 from screengate.web.cookies import cleared_cookies, send_later, session_cookies
 from screengate.web.deps import WebKeys, current_choice
 from screengate.web.errors import go_to
@@ -188,6 +189,7 @@ def _sign_in_form(
         email=email,
         reason=reason,
         reason_detail=signed_out_detail(reason),
+        banner=sign_in_banner(request.query_params.get("done"), request.query_params.get("count")),
         next_url=local_path(next_url, "") or None,
         errors=errors or FormErrors(),
     )

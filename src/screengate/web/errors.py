@@ -17,6 +17,7 @@ from screengate.api.problems import retry_after, status_of
 from screengate.domain.errors import DomainError, InvalidToken, SignedOut
 from screengate.web.cookies import cleared_cookies
 from screengate.web.csrf import CSRF_COOKIE
+from screengate.web.forms import local_path
 from screengate.web.render import page
 from screengate.web.session import NotSignedIn
 from screengate.web.surfaces import TV, WEB, Surface
@@ -36,6 +37,8 @@ def go_to(
     request: Request[Any, Any, Any], url: str, cookies: list[Cookie] | None = None
 ) -> Response[Any]:
     """Send the browser to `url`: a 303 after a form, or an HX-Redirect for an htmx request."""
+    # Every caller means a page of this site; one built from request input cannot leave it.
+    url = local_path(url, "/")
     if is_htmx(request):
         return Response(b"", status_code=200, headers={"HX-Redirect": url}, cookies=cookies)
     return Redirect(url, status_code=303, cookies=cookies)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Request, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from screengate.budget import REPLACED_DATA, EventStreamBudget
 from screengate.domain.errors import InvalidToken, SignedOut
 from screengate.domain.notices import NoticeKind
 from screengate.domain.sessions import Principal
@@ -32,8 +33,9 @@ RECONNECT_MS = 1000
 
 async def wait_for_sign_out(
     ports: Ports, principal: Principal, *, within: float = MAX_STREAM_SECONDS
-) -> SignedOut | None:
-    """The sign-out of this session, or None when the stream should just end and reconnect."""
+) -> SignedOut | Literal["replaced"] | None:
+    """The sign-out of this session; "replaced" when newer streams of this browser (its other
+    tabs) took this one's place; None when the stream should just end and reconnect."""
     try:
         listener = await open_events(ports, principal, None)
     except SignedOut as signed_out:
@@ -47,12 +49,14 @@ async def wait_for_sign_out(
             notice = await listener.next(left)
             if notice is not None and notice.kind is NoticeKind.SIGNED_OUT:
                 return SignedOut(str(notice.data.get("reason")), notice.at)
+            if listener.replaced:
+                return "replaced"
         return None
     finally:
         await close_events(ports, principal, listener)
 
 
-@get("/events")
+@get("/events", middleware=[EventStreamBudget])
 async def events(
     request: Request[Any, Any, Any],
     ports: Ports,
@@ -90,9 +94,12 @@ async def _watch(
             await asyncio.wait({watcher}, timeout=KEEPALIVE_SECONDS)
             if not watcher.done():
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
-        signed_out = watcher.result()
-        if signed_out is not None:
-            yield _signed_out(surface, signed_out)
+        outcome = watcher.result()
+        if isinstance(outcome, SignedOut):
+            yield _signed_out(surface, outcome)
+        elif outcome == "replaced":
+            # session.js stops here (no reconnect) until the page is looked at again.
+            yield ServerSentEventMessage(event="replaced", data=json.dumps(REPLACED_DATA))
     finally:
         watcher.cancel()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +40,16 @@ async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:
     return values
 
 
+# A path on this site, in characters no browser strips, folds or reads as a host: one slash
+# first (never two: "//evil.com" is another host), then only RFC 3986's path and query
+# characters. No backslash ("/\\evil.com" is "//evil.com" to a browser), no tab, newline or
+# other control character (browsers drop them: "/\t/evil.com" is "//evil.com"), no space, no
+# "#", nothing outside ASCII (a header cannot carry it). "https:evil.com" has no leading slash.
+_LOCAL_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
+
+
 def local_path(target: str | None, fallback: str) -> str:
     """Only a path on this site: a `next` parameter must not send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    if target and _LOCAL_PATH.fullmatch(target):
         return target
     return fallback

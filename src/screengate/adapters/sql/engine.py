@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,28 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         # One shared connection cannot hold one transaction per unit of work.
         raise ValueError("SQLite needs a database file; use the memory adapter for no file")
     if not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        keep_private(Path(database))
     engine = create_async_engine(url)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+# The file holds password hashes, token hashes and where every device signed in from: only its
+# owner may read it. SQLite gives the -wal and -shm files the database file's own mode.
+PRIVATE_FILE = 0o600
+PRIVATE_DIRECTORY = 0o700
+
+
+def keep_private(database: Path) -> None:
+    """Create the database file (and its folder) for the owner alone, or make it so."""
+    if not database.parent.exists():
+        # Only a folder made here: an operator's existing one keeps the mode they gave it.
+        database.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(PRIVATE_FILE)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -16,12 +16,27 @@
   // Signed out elsewhere: the server's event stream says so, with the reason to show.
   var eventsUrl = document.body.dataset.events;
   if (eventsUrl && "EventSource" in window) {
-    var source = new EventSource(eventsUrl);
-    source.addEventListener("open", function () { document.body.dataset.eventsState = "open"; });
-    source.addEventListener("signed_out", function (event) {
-      source.close();
-      var data = JSON.parse(event.data);
-      window.location.replace(data.location);
+    var source = null;
+    var listen = function () {
+      document.body.dataset.eventsState = "connecting";
+      source = new EventSource(eventsUrl);
+      source.addEventListener("open", function () { document.body.dataset.eventsState = "open"; });
+      source.addEventListener("signed_out", function (event) {
+        source.close();
+        var data = JSON.parse(event.data);
+        window.location.replace(data.location);
+      });
+      // This browser keeps a few streams; newer tabs took this one's place. Reconnecting now
+      // would only push out another tab: listen again when this page is looked at.
+      source.addEventListener("replaced", function () {
+        source.close();
+        document.body.dataset.eventsState = "replaced";
+      });
+    };
+    listen();
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" &&
+          document.body.dataset.eventsState === "replaced") listen();
     });
     window.addEventListener("pagehide", function () { source.close(); });
     // A form this page submits answers for itself (e.g. "You signed out of all 3 devices"):
