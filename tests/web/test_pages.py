@@ -42,6 +42,15 @@ def sign_in_web(client: httpx.Client, account: Account) -> httpx.Response:
     return answer
 
 
+def as_grown_up(client: httpx.Client) -> None:
+    """On Who's watching?, pick the profile sign-up made: a grown-up one, without a PIN."""
+    whos_watching = client.get("/profiles")
+    first = re.search(r'action="(/profiles/[^"]+/watch)"', whos_watching.text)
+    assert first, whos_watching.text[:500]
+    picked = client.post(first.group(1), data={"_csrf_token": csrf_of(whos_watching)})
+    assert picked.status_code == 303, picked.text
+
+
 def cookie_header(answer: httpx.Response, name: str) -> str:
     found = [h for h in answer.headers.get_list("set-cookie") if h.startswith(f"{name}=")]
     assert found, answer.headers.get_list("set-cookie")
@@ -119,6 +128,7 @@ def test_an_expired_access_token_is_refreshed_once_however_many_pages_ask(
 ) -> None:
     account, tv = household(api)
     sign_in_web(browser_like, account)
+    as_grown_up(browser_like)
     server.clock.advance(timedelta(minutes=16))  # past the 15-minute access token
 
     cookies = dict(browser_like.cookies.items())
@@ -136,8 +146,9 @@ def test_an_expired_access_token_is_refreshed_once_however_many_pages_ask(
     fresh = {cookie_header(a, "sg_access") for a in refreshed}
     assert len(fresh) == 1, "one refresh, shared by every page that asked at once"
 
+    kept = {**cookies, **dict(refreshed[0].cookies.items())}  # the profile choice, too
     browser_like.cookies.clear()
-    for name, value in refreshed[0].cookies.items():
+    for name, value in kept.items():
         browser_like.cookies.set(name, value)
     assert browser_like.get("/account/devices").status_code == 200
     assert refresh(api, tv).status_code == 200  # the API's TV was idle as long
@@ -286,6 +297,7 @@ def test_without_javascript_the_device_list_says_which_device_was_signed_out(
 ) -> None:
     account, tv = household(api)
     sign_in_web(browser_like, account)
+    as_grown_up(browser_like)
     token = csrf_of(browser_like.get("/account/devices"))
     out = browser_like.post(
         f"/account/devices/{tv.device_id}/sign-out", data={"_csrf_token": token}
@@ -331,6 +343,7 @@ def test_security_activity_pages_back_through_the_log(
     for number in range(22):  # more sign-ins than one page holds
         sign_in(api, account, f"Hotel TV {number}", "smart_tv")
     sign_in_web(browser_like, account)
+    as_grown_up(browser_like)
     newest = browser_like.get("/account/activity")
     assert newest.text.count("<tr>") == 1 + 20  # the header row and a page of events
     older = re.search(r'href="(/account/activity\?before=\d+)" rel="next"', newest.text)

@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 from screengate.web import account, entry, events, profiles, tv, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
-from screengate.web.deps import web_keys_of
+from screengate.web.deps import grown_up_viewer, web_keys_of
 from screengate.web.errors import handlers_for, not_found_anywhere
 from screengate.web.render import STATIC, template_config
 from screengate.web.session import Refresher, current_viewer
@@ -39,9 +39,11 @@ SHARED: list[ControllerRouterHandler] = [
     events.events,
 ]
 
-WEBSITE_ONLY: list[ControllerRouterHandler] = [
-    entry.sign_up_page,
-    entry.sign_up,
+WEBSITE_ONLY: list[ControllerRouterHandler] = [entry.sign_up_page, entry.sign_up]
+
+# Account, Manage access and devices, and the profiles' settings: a grown-up profile only
+# (their `viewer` is grown_up_viewer), never a Kids profile or nobody chosen yet.
+GROWN_UPS: list[ControllerRouterHandler] = [
     profiles.manage,
     profiles.new_profile_page,
     profiles.add_profile,
@@ -83,8 +85,14 @@ def routers() -> list[Router]:
             include_in_schema=False,
         )
 
+    grown_ups = Router(
+        "/",
+        route_handlers=GROWN_UPS,
+        dependencies={"viewer": Provide(grown_up_viewer)},
+        include_in_schema=False,
+    )
     return [
-        surface_router("/", WEB, [*SHARED, *WEBSITE_ONLY]),
+        surface_router("/", WEB, [*SHARED, *WEBSITE_ONLY, grown_ups]),
         surface_router("/tv", TV, [*SHARED, *TV_ONLY]),
         create_static_files_router(
             "/static", directories=[STATIC], name="static", include_in_schema=False

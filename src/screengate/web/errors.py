@@ -17,6 +17,7 @@ from screengate.api.problems import retry_after, status_of
 from screengate.domain.errors import DomainError, InvalidToken, SignedOut
 from screengate.web.cookies import cleared_cookies
 from screengate.web.csrf import CSRF_COOKIE
+from screengate.web.deps import GrownUpNeeded
 from screengate.web.render import page
 from screengate.web.session import NotSignedIn
 from screengate.web.surfaces import TV, WEB, Surface
@@ -93,6 +94,11 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         response.delete_cookie(CSRF_COOKIE, path="/")
         return response
 
+    def grown_up_needed(request: Request[Any, Any, Any], error: GrownUpNeeded) -> Response[Any]:
+        if is_htmx(request):  # htmx swaps no 403: the whole page goes to say why
+            return go_to(request, "/account")
+        return page(request, "grown_up.html", status=403, profile=error.profile)
+
     def not_found(request: Request[Any, Any, Any], _: NotFoundException) -> Response[Any]:
         return _page_not_found(request, surface)
 
@@ -118,6 +124,7 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
     return {
         SignedOut: signed_out,
         NotSignedIn: not_signed_in,
+        GrownUpNeeded: grown_up_needed,
         InvalidToken: not_signed_in,
         DomainError: domain_error,
         PermissionDeniedException: forbidden,
