@@ -86,7 +86,7 @@ def test_session_and_csrf_cookies_are_httponly_and_lax_and_secure_behind_an_http
     browser_like: httpx.Client, api: httpx.Client, database_url: str
 ) -> None:
     account = sign_up(api)
-    assert "secure" not in cookie_header(browser_like.get("/sign-in"), "csrftoken").lower()
+    assert "secure" not in cookie_header(browser_like.get("/sign-in"), "sg_csrf").lower()
     plain = sign_in_web(browser_like, account)
     for name in ("sg_access", "sg_refresh"):
         header = cookie_header(plain, name).lower()
@@ -98,15 +98,15 @@ def test_session_and_csrf_cookies_are_httponly_and_lax_and_secure_behind_an_http
     untrusted = httpx.get(
         str(browser_like.base_url.join("/tv/sign-in")), headers={"x-forwarded-proto": "https"}
     )
-    assert "secure" not in cookie_header(untrusted, "csrftoken").lower()
+    assert "secure" not in cookie_header(untrusted, "sg_tv_csrf").lower()
 
     settings = web_settings(database_url, trusted_proxies=["127.0.0.1"])
     with live_server(settings) as proxied, httpx.Client(base_url=proxied.base_url) as client:
         plain_request = httpx.get(f"{proxied.base_url}/tv/sign-in")
-        assert "secure" not in cookie_header(plain_request, "csrftoken").lower()
+        assert "secure" not in cookie_header(plain_request, "sg_tv_csrf").lower()
         https = {"x-forwarded-proto": "https"}
         form = client.get("/sign-in", headers=https)
-        csrf_cookie = cookie_header(form, "csrftoken")
+        csrf_cookie = cookie_header(form, "sg_csrf")
         assert "secure" in csrf_cookie.lower()
         assert "httponly" in csrf_cookie.lower()
         # The browser sends its Secure cookie back only over https, i.e. through the proxy.
@@ -318,6 +318,7 @@ def test_the_tv_names_who_holds_the_screens_and_stops_one(
     token = csrf_of(browser_like.get("/tv/sign-in"))
     credentials = {"email": account.email, "password": account.password, "_csrf_token": token}
     assert browser_like.post("/tv/sign-in", data=credentials).status_code == 303
+    token = csrf_of(browser_like.get("/tv/profiles"))  # signed in: the session's own token
     browser_like.post(f"/tv/profiles/{profile}/watch", data={"_csrf_token": token})
 
     refused = browser_like.post("/tv/play/kitchen-wars", data={"_csrf_token": token})

@@ -291,6 +291,23 @@ async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -
     return principal
 
 
+async def live_session_of(ports: Ports, *tokens: str | None) -> SessionId | None:
+    """The live session the first known of these tokens (access or refresh, expired or spent)
+    belongs to, using none of them up: what the website binds its forms' CSRF tokens to."""
+    for token in tokens:
+        if token:
+            cached = ports.revocations.get(hash_token(token))
+            if cached is not None:
+                return cached.session_id  # a live access token: the bus keeps this view
+    async with ports.reader() as uow:
+        for token in tokens:
+            credential = await uow.credentials.get(hash_token(token)) if token else None
+            if credential is not None:
+                session = await uow.sessions.get(credential.session_id)
+                return session.id if session is not None and session.live else None
+    return None
+
+
 async def _principal_from_store(ports: Ports, token_hash: str, now: datetime) -> Principal:
     async with ports.reader() as uow:
         credential = await uow.credentials.get(token_hash)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
@@ -80,7 +81,7 @@ def routers() -> list[Router]:
                 "viewer": Provide(current_viewer),
             },
             # Only these routers carry the CSRF check: the JSON API (bearer tokens) never sees it.
-            middleware=[PageCSRF, PendingCookies],
+            middleware=[DefineMiddleware(PageCSRF, surface=surface), PendingCookies],
             exception_handlers=handlers_for(surface),
             include_in_schema=False,
         )

@@ -16,7 +16,6 @@ from screengate.api.problems import http_error as http_problem
 from screengate.api.problems import retry_after, status_of
 from screengate.domain.errors import DomainError, InvalidToken, SignedOut
 from screengate.web.cookies import cleared_cookies
-from screengate.web.csrf import CSRF_COOKIE
 from screengate.web.deps import GrownUpNeeded
 from screengate.web.render import page
 from screengate.web.session import NotSignedIn
@@ -82,7 +81,7 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
     def forbidden(
         request: Request[Any, Any, Any], error: PermissionDeniedException
     ) -> Response[Any]:
-        # The only 403 the pages raise themselves is the CSRF middleware's.
+        # The only 403 the pages raise as an exception is the CSRF check's (web/csrf.py).
         response = error_page(
             request,
             surface,
@@ -91,7 +90,8 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
             "For your safety, forms work for one visit. "
             "Go back, reload the page and send it again.",
         )
-        response.delete_cookie(CSRF_COOKIE, path="/")
+        # A signed-out browser's key goes too: the reload makes a fresh one.
+        response.delete_cookie(surface.csrf_cookie, path=surface.cookie_path)
         return response
 
     def grown_up_needed(request: Request[Any, Any, Any], error: GrownUpNeeded) -> Response[Any]:

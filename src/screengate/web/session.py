@@ -10,6 +10,7 @@ from litestar import Request
 
 from screengate.api.deps import client_ip
 from screengate.domain.errors import InvalidToken, TokenExpired
+from screengate.domain.ids import SessionId
 from screengate.domain.sessions import Principal, TokenPair, hash_token
 from screengate.ports import Ports
 from screengate.services import auth
@@ -106,6 +107,15 @@ async def current_viewer(
     send_later(request, session_cookies(request, surface, outcome, ports.policy))
     principal = await auth.authenticate(ports, outcome.access_token, ip)
     return Viewer(principal, outcome.access_token, surface)
+
+
+async def bound_session(
+    request: Request[Any, Any, Any], ports: Ports, surface: Surface
+) -> SessionId | None:
+    """The live session this request's session cookies stand for, refreshing nothing."""
+    access = _cookie(request, surface.access_cookie)
+    refresh_token = _cookie(request, surface.refresh_cookie)
+    return await auth.live_session_of(ports, access, refresh_token)
 
 
 def _cookie(request: Request[Any, Any, Any], key: str) -> str | None:
