@@ -21,9 +21,10 @@ from tests.support.api import Account, activity, refresh
 from tests.support.clock import FrozenClock
 from tests.support.databases import migrated_database
 from tests.support.live_server import LiveServer, live_server
+from tests.support.raw_http import hold
 from tests.web.conftest import CHROME_ON_WINDOWS, web_settings
-from tests.web.household import household
-from tests.web.test_pages import cookie_header, sign_in_web
+from tests.web.household import add_profile, household, profiles
+from tests.web.test_pages import as_grown_up, cookie_header, csrf_of, sign_in_web
 
 HOME = "203.0.113.10"
 ELSEWHERE = "198.51.100.66"
@@ -149,6 +150,45 @@ def test_many_requests_of_one_browser_share_one_refresh(
     assert given, "one of them refreshed"
     assert len({cookie_header(a, "sg_refresh") for a in given}) == 1, "and only once"
     assert not reuse_detected(api, account)
+
+
+def test_a_late_request_served_on_the_spent_token_writes_nothing_after_a_sign_out(
+    proxied: LiveServer, api: httpx.Client
+) -> None:
+    """The late request acts for its session like any other: its write, held until the device
+    was signed out elsewhere, is refused (docs/security.md, "Nothing after a sign-out")."""
+    account, tv = household(api)
+    ben = add_profile(api, tv, "Ben")
+    with browser(proxied) as laptop:
+        sign_in_web(laptop, account)
+        as_grown_up(laptop)
+        token = csrf_of(laptop.get("/profiles"))
+        old_cookies = dict(laptop.cookies.items())
+        proxied.clock.advance(PAST_THE_ACCESS_TOKEN)
+        assert handed_tokens(laptop.get("/profiles")) == set(SESSION_COOKIES)
+    proxied.clock.advance(timedelta(seconds=2))
+    assert refresh(api, tv).status_code == 200
+    headers = {
+        "X-Forwarded-For": HOME,
+        "User-Agent": CHROME_ON_WINDOWS,
+        "Cookie": "; ".join(f"{name}={value}" for name, value in old_cookies.items()),
+        "X-CSRFToken": token,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "text/html",
+    }
+    host, port = proxied.base_url.removeprefix("http://").split(":")
+    held = hold(host, int(port), "POST", f"/profiles/{ben}/edit", headers, b"name=Hacked")
+    try:
+        assert held.answered_already(0.5) is None  # served as the session, reading its body
+        laptop_id = old_cookies["sg_device"]
+        out = api.post(f"/v1/devices/{laptop_id}/sign-out", headers=tv.auth)
+        assert out.status_code == 200, out.text
+        answer = held.finish()
+    finally:
+        held.close()
+    assert answer.status == 303
+    assert answer.headers["location"] == "/sign-in?reason=signed_out_remotely"
+    assert [p["name"] for p in profiles(api, tv) if p["profile_id"] == ben] == ["Ben"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -14,6 +14,7 @@ from screengate.domain.ids import SessionId
 from screengate.domain.sessions import Principal, TokenPair, hash_token
 from screengate.ports import Ports
 from screengate.services import auth
+from screengate.services.acting import act_for
 from screengate.web.cookies import send_later, session_cookies
 from screengate.web.surfaces import Surface
 
@@ -103,6 +104,7 @@ async def current_viewer(
     except InvalidToken:
         raise NotSignedIn() from None
     if isinstance(outcome, Principal):
+        act_for(outcome)  # as authenticate() does: this request's writes are that session's
         return Viewer(outcome, None, surface)  # its browser has the new cookies already
     send_later(request, session_cookies(request, surface, outcome, ports.policy))
     principal = await auth.authenticate(ports, outcome.access_token, ip)
