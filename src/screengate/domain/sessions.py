@@ -124,7 +124,8 @@ def follows_its_refresh(
         session.live
         and spent.kind is CredentialKind.REFRESH
         and spent.used_at is not None
-        and timedelta(0) <= now - spent.used_at <= leeway
+        # Either way round: another instance, whose clock may run a little ahead, spent it.
+        and abs(now - spent.used_at) <= leeway
         and ip is not None
         and ip == session.ip
     )
