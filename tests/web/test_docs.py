@@ -14,6 +14,7 @@ from tests.web.conftest import NewDevice
 
 ASSET = re.compile(r'(?:src|href)="([^"]+)"')
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
+SWAGGER_UI_SECONDS = 30
 
 
 def test_the_docs_page_names_only_files_of_this_server_and_each_is_served(
@@ -60,8 +61,12 @@ def test_the_docs_page_shows_the_operations_with_the_network_cut_off(
             route.abort()
 
     laptop.context.route("**/*", only_this_server)
+    # Swagger UI is 1.5 MB of script: on a busy machine it takes longer than a page of ours.
+    laptop.context.set_default_timeout(SWAGGER_UI_SECONDS * 1000)
     page = laptop.open("/docs")
-    expect(page.locator(".opblock-summary-path[data-path='/v1/auth/sign-in']")).to_be_visible()
+    expect(page.locator(".opblock-summary-path[data-path='/v1/auth/sign-in']")).to_be_visible(
+        timeout=SWAGGER_UI_SECONDS * 1000
+    )
     expect(page.locator(".opblock")).not_to_have_count(0)
     expect(page.get_by_role("main")).to_be_visible()
     laptop.shot("docs-offline")
