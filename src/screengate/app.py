@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
@@ -18,6 +18,7 @@ from screengate import web
 from screengate.api import account, auth, devices, downloads, events, health, profiles, streams
 from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
+from screengate.api.swagger import OfflineSwagger
 from screengate.config import Settings
 from screengate.gate import ActingDevice, BodyDeadline
 from screengate.headers import DocsPolicy, secure_headers
@@ -83,11 +84,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             version=VERSION,
             description="Account access for a streaming platform: plans, profiles, devices, "
             "and every way to sign out.",
+            path="/docs",
             # Its own router, for the docs page's own Content-Security-Policy (headers.py).
             openapi_router=Router(
                 "/docs", route_handlers=[], middleware=[DocsPolicy], include_in_schema=False
             ),
-            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin()],
+            render_plugins=[OfflineSwagger(), JsonRenderPlugin()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(default=900, ge=1, le=900)
     session_idle_days: int = Field(default=30, ge=1)
     session_absolute_days: int = Field(default=365, ge=1)
+    # A browser's request that set off before its refreshed cookies arrived, still carrying the
+    # refresh token just spent: served (without tokens) this long after, from the same address.
+    web_refresh_leeway_seconds: float = Field(default=5.0, ge=0, le=30)
 
     # `limits` notation; failures only. NIST's 100-consecutive cap is enforced on top.
     sign_in_limit_per_account: str = "5/minute;20/hour"

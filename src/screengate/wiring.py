@@ -136,6 +136,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                     access_ttl=timedelta(seconds=settings.access_token_seconds),
                     idle_ttl=timedelta(days=settings.session_idle_days),
                     absolute_ttl=timedelta(days=settings.session_absolute_days),
+                    browser_refresh_leeway=timedelta(seconds=settings.web_refresh_leeway_seconds),
                 ),
                 common_passwords=_common(),
                 catalogue=load_catalogue(settings.catalogue_file),

@@ -4,6 +4,7 @@ the connection is closed: nobody holds a request (and the device it proved) open
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,9 +108,12 @@ def test_a_page_form_held_back_is_answered_408_as_a_page(
     server: RunningServer, tmp_path: Path
 ) -> None:
     with httpx.Client(base_url=server.base_url) as browser:
-        browser.get("/sign-in")
+        form = browser.get("/sign-in")
         cookies = "; ".join(f"{c.name}={c.value}" for c in browser.cookies.jar)
-    token = next(str(c.value) for c in browser.cookies.jar if c.name == "csrftoken")
+    # The form's token (bound to the browser's signed-out CSRF key: web/csrf.py).
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert found, form.text[:300]
+    token = found.group(1)
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "Cookie": cookies,

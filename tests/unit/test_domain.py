@@ -29,7 +29,15 @@ from screengate.domain.profiles import (
     check_pin,
     clean_profile_name,
 )
-from screengate.domain.sessions import Session, SessionPolicy, SignOutReason, SignOutScope
+from screengate.domain.sessions import (
+    Credential,
+    CredentialKind,
+    Session,
+    SessionPolicy,
+    SignOutReason,
+    SignOutScope,
+    follows_its_refresh,
+)
 
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
 COMMON = frozenset({"password", "iloveyou"})
@@ -159,6 +167,39 @@ def test_a_session_lapses_when_idle_or_too_old() -> None:
     assert session.has_lapsed(NOW + timedelta(days=30), policy)
     session.last_seen_at = NOW + timedelta(days=364)
     assert session.has_lapsed(NOW + timedelta(days=365), policy)
+
+
+def _spent_at(at: datetime | None) -> Credential:
+    return Credential(
+        token_hash="h",
+        kind=CredentialKind.REFRESH,
+        session_id=SessionId("s1"),
+        account_id=AccountId("a"),
+        device_id=DeviceId("d1"),
+        issued_at=NOW,
+        expires_at=NOW + timedelta(days=30),
+        used_at=at,
+    )
+
+
+def test_a_spent_refresh_token_follows_its_refresh_from_its_address_within_the_leeway() -> None:
+    session = replace(_session(1), ip="203.0.113.10")
+    leeway = timedelta(seconds=5)
+    spent = _spent_at(NOW)
+    assert follows_its_refresh(spent, session, "203.0.113.10", NOW + leeway, leeway)
+    # Spent on an instance whose clock runs a little ahead: still the same moment.
+    assert follows_its_refresh(spent, session, "203.0.113.10", NOW - timedelta(seconds=1), leeway)
+    assert not follows_its_refresh(spent, session, "203.0.113.10", NOW + 2 * leeway, leeway)
+    assert not follows_its_refresh(spent, session, "198.51.100.66", NOW, leeway)
+    assert not follows_its_refresh(spent, session, None, NOW, leeway)
+    assert not follows_its_refresh(_spent_at(None), session, "203.0.113.10", NOW, leeway)
+    session.sign_out(SignOutReason.TOKEN_REUSE, NOW)
+    assert not follows_its_refresh(spent, session, "203.0.113.10", NOW, leeway)
+
+
+def test_the_browser_refresh_leeway_is_at_most_thirty_seconds() -> None:
+    with pytest.raises(ValueError, match="30 seconds"):
+        SessionPolicy(browser_refresh_leeway=timedelta(seconds=31))
 
 
 def test_access_tokens_never_live_longer_than_fifteen_minutes() -> None:

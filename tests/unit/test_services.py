@@ -159,6 +159,56 @@ async def test_refresh_rotates_and_a_replay_signs_the_device_out(ports: Ports) -
     assert signed_out[-1].data["reason"] == SignOutReason.TOKEN_REUSE
 
 
+HOME = "203.0.113.10"
+ELSEWHERE = "198.51.100.66"
+
+
+async def test_a_browser_presenting_its_spent_refresh_token_a_moment_later_is_served_without_tokens(
+    ports: Ports, clock: FrozenClock
+) -> None:
+    await _account(ports)
+    pair = await _device(ports, DeviceType.WEB_BROWSER, ip=HOME)
+    newer = await auth.refresh_for_browser(ports, pair.refresh_token, HOME)
+    assert isinstance(newer, TokenPair)
+    clock.advance(ports.policy.browser_refresh_leeway)
+    late = await auth.refresh_for_browser(ports, pair.refresh_token, HOME)
+    assert late == Principal(
+        account_id=(await _who(ports, newer)).account_id,
+        device_id=DeviceId(pair.device_id),
+        session_id=pair.session_id,
+        expires_at=clock.now() + ports.policy.browser_refresh_leeway,
+    )
+    assert (await _who(ports, newer)).session_id == pair.session_id  # nothing was signed out
+
+
+@pytest.mark.parametrize(
+    ("address", "after"),
+    [(ELSEWHERE, timedelta(0)), (HOME, timedelta(seconds=6)), (None, timedelta(0))],
+    ids=["from-elsewhere-at-once", "from-home-after-the-leeway", "from-no-address"],
+)
+async def test_a_spent_browser_refresh_token_from_elsewhere_or_later_is_a_replay(
+    ports: Ports, clock: FrozenClock, address: str | None, after: timedelta
+) -> None:
+    await _account(ports)
+    pair = await _device(ports, DeviceType.WEB_BROWSER, ip=HOME)
+    newer = await auth.refresh_for_browser(ports, pair.refresh_token, HOME)
+    assert isinstance(newer, TokenPair)
+    clock.advance(after)
+    with pytest.raises(SignedOut) as replay:
+        await auth.refresh_for_browser(ports, pair.refresh_token, address)
+    assert replay.value.reason == "token_reuse"
+    assert await _reason_refused(ports, newer) == ("token_reuse", "token_reuse")
+
+
+async def test_the_api_refresh_gives_a_spent_token_no_leeway(ports: Ports) -> None:
+    await _account(ports)
+    pair = await _device(ports, ip=HOME)
+    await auth.refresh(ports, pair.refresh_token, HOME)
+    with pytest.raises(SignedOut) as replay:
+        await auth.refresh(ports, pair.refresh_token, HOME)
+    assert replay.value.reason == "token_reuse"
+
+
 async def test_an_expired_access_token_asks_for_a_refresh(ports: Ports, clock: FrozenClock) -> None:
     await _account(ports)
     pair = await _device(ports)

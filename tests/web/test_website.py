@@ -36,6 +36,13 @@ def sign_in_on_web(device: Device, email: str, password: str) -> Page:
     return page
 
 
+def as_grown_up(page: Page) -> Page:
+    """On Who's watching?, pick the profile sign-up made: a grown-up one, without a PIN."""
+    page.locator("[data-profile]").first.click()
+    expect(page.get_by_role("heading", name=re.compile("^Watching as "))).to_be_visible()
+    return page
+
+
 def watch_as(page: Page, profile: str) -> None:
     page.locator(f'[data-profile="{profile}"]').click()
     expect(page.get_by_role("heading", name=f"Watching as {profile}")).to_be_visible()
@@ -129,7 +136,7 @@ def test_signing_another_device_out_sends_it_to_its_sign_in_screen(
     events_connected(tv_page)
 
     laptop = new_device()
-    page = sign_in_on_web(laptop, account.email, account.password)
+    page = as_grown_up(sign_in_on_web(laptop, account.email, account.password))
     page.goto(server.base_url + "/account/devices")
     expect(page.locator("li[data-device]")).to_have_count(3)
 
@@ -169,7 +176,7 @@ def test_signing_out_of_all_devices_sends_every_open_page_to_sign_in_within_a_se
     events_connected(other_page)
 
     laptop = new_device()
-    page = sign_in_on_web(laptop, account.email, account.password)
+    page = as_grown_up(sign_in_on_web(laptop, account.email, account.password))
     page.goto(server.base_url + "/account")
     page.get_by_role("link", name="Sign out of all devices").click()
     confirm = page.get_by_role("heading", name="Sign out of all devices?")
@@ -203,7 +210,7 @@ def test_changing_the_password_signs_the_other_devices_out_but_not_this_one(
 ) -> None:
     account, tv = household(api)
     laptop = new_device()
-    page = sign_in_on_web(laptop, account.email, account.password)
+    page = as_grown_up(sign_in_on_web(laptop, account.email, account.password))
     page.goto(server.base_url + "/account")
     page.get_by_role("link", name="Change password").click()
     everywhere = page.get_by_label("Require all devices to sign in again")

@@ -38,10 +38,16 @@ class SessionPolicy:
     idle_ttl: timedelta = timedelta(days=30)
     # And however active, after this long.
     absolute_ttl: timedelta = timedelta(days=365)
+    # A browser's requests that left before its new cookies arrived still carry the refresh
+    # token just spent: this long after, from the address that spent it, they are served
+    # (and handed nothing); anything else presenting it is a replay.
+    browser_refresh_leeway: timedelta = timedelta(seconds=5)
 
     def __post_init__(self) -> None:
         if not timedelta(seconds=1) <= self.access_ttl <= timedelta(minutes=15):
             raise ValueError("access tokens live between 1 second and 15 minutes")
+        if not timedelta(0) <= self.browser_refresh_leeway <= timedelta(seconds=30):
+            raise ValueError("the browser's refresh leeway is between 0 and 30 seconds")
 
 
 @dataclass(slots=True)
@@ -106,6 +112,23 @@ class Credential:
     issued_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+
+
+def follows_its_refresh(
+    spent: Credential, session: Session, ip: str | None, now: datetime, leeway: timedelta
+) -> bool:
+    """A refresh token presented again moments after it was spent, from the address that
+    spent it (the session's address since): the same browser's request that set off before
+    the new cookies arrived. Anything else presenting a spent token is a replay."""
+    return (
+        session.live
+        and spent.kind is CredentialKind.REFRESH
+        and spent.used_at is not None
+        # Either way round: another instance, whose clock may run a little ahead, spent it.
+        and abs(now - spent.used_at) <= leeway
+        and ip is not None
+        and ip == session.ip
+    )
 
 
 @dataclass(frozen=True, slots=True)

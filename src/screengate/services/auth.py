@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from screengate.domain.accounts import Account, normalise_email
 from screengate.domain.devices import Device, DeviceType, choose_device_name
@@ -24,6 +24,7 @@ from screengate.domain.sessions import (
     SignOutReason,
     SignOutScope,
     TokenPair,
+    follows_its_refresh,
     hash_token,
 )
 from screengate.ports import Ports, UnitOfWork
@@ -208,6 +209,24 @@ async def _judge(ports: Ports, email: str, password: str, ip: str | None) -> Acc
 
 async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> TokenPair:
     """Rotate: the old refresh token is spent; presenting it again signs the device out."""
+    outcome = await _rotate(ports, refresh_token, ip, leeway=None)
+    if isinstance(outcome, Principal):  # pragma: no cover - only a leeway lets a spent token by
+        raise InvalidToken()
+    return outcome
+
+
+async def refresh_for_browser(
+    ports: Ports, refresh_token: str, ip: str | None
+) -> TokenPair | Principal:
+    """refresh() for a browser, whose requests can race their own new cookies: the token just
+    spent, again from the address that spent it within the policy's leeway, is the session for
+    that one request (a Principal, and no tokens); from anywhere else, or later, a replay."""
+    return await _rotate(ports, refresh_token, ip, leeway=ports.policy.browser_refresh_leeway)
+
+
+async def _rotate(
+    ports: Ports, refresh_token: str, ip: str | None, *, leeway: timedelta | None
+) -> TokenPair | Principal:
     now = ports.clock.now()
     token_hash = hash_token(refresh_token)
     receipt = None
@@ -222,6 +241,16 @@ async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> To
         if session.live:
             lapsed = session.has_lapsed(now, ports.policy) or credential.expires_at <= now
             reused = not lapsed and not await uow.credentials.claim(token_hash, now)
+            if reused and leeway is not None:
+                # Read again under the lock: when, and from where, the winner spent it.
+                spent = await uow.credentials.get(token_hash)
+                if spent is not None and follows_its_refresh(spent, session, ip, now, leeway):
+                    return Principal(
+                        account_id=session.account_id,
+                        device_id=session.device_id,
+                        session_id=session.id,
+                        expires_at=now + leeway,
+                    )
             if not lapsed and not reused:
                 session.last_seen_at = now
                 session.ip = ip or session.ip
@@ -260,6 +289,23 @@ async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -
         await account_changed(ports, principal.account_id)
     act_for(principal)
     return principal
+
+
+async def live_session_of(ports: Ports, *tokens: str | None) -> SessionId | None:
+    """The live session the first known of these tokens (access or refresh, expired or spent)
+    belongs to, using none of them up: what the website binds its forms' CSRF tokens to."""
+    for token in tokens:
+        if token:
+            cached = ports.revocations.get(hash_token(token))
+            if cached is not None:
+                return cached.session_id  # a live access token: the bus keeps this view
+    async with ports.reader() as uow:
+        for token in tokens:
+            credential = await uow.credentials.get(hash_token(token)) if token else None
+            if credential is not None:
+                session = await uow.sessions.get(credential.session_id)
+                return session.id if session is not None and session.live else None
+    return None
 
 
 async def _principal_from_store(ports: Ports, token_hash: str, now: datetime) -> Principal:

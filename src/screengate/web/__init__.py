@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from litestar import Router
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from screengate.web import account, entry, events, profiles, tv, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
-from screengate.web.deps import web_keys_of
+from screengate.web.deps import grown_up_viewer, web_keys_of
 from screengate.web.errors import handlers_for, not_found_anywhere
 from screengate.web.render import STATIC, template_config
 from screengate.web.session import Refresher, current_viewer
@@ -39,9 +40,11 @@ SHARED: list[ControllerRouterHandler] = [
     events.events,
 ]
 
-WEBSITE_ONLY: list[ControllerRouterHandler] = [
-    entry.sign_up_page,
-    entry.sign_up,
+WEBSITE_ONLY: list[ControllerRouterHandler] = [entry.sign_up_page, entry.sign_up]
+
+# Account, Manage access and devices, and the profiles' settings: a grown-up profile only
+# (their `viewer` is grown_up_viewer), never a Kids profile or nobody chosen yet.
+GROWN_UPS: list[ControllerRouterHandler] = [
     profiles.manage,
     profiles.new_profile_page,
     profiles.add_profile,
@@ -78,13 +81,19 @@ def routers() -> list[Router]:
                 "viewer": Provide(current_viewer),
             },
             # Only these routers carry the CSRF check: the JSON API (bearer tokens) never sees it.
-            middleware=[PageCSRF, PendingCookies],
+            middleware=[DefineMiddleware(PageCSRF, surface=surface), PendingCookies],
             exception_handlers=handlers_for(surface),
             include_in_schema=False,
         )
 
+    grown_ups = Router(
+        "/",
+        route_handlers=GROWN_UPS,
+        dependencies={"viewer": Provide(grown_up_viewer)},
+        include_in_schema=False,
+    )
     return [
-        surface_router("/", WEB, [*SHARED, *WEBSITE_ONLY]),
+        surface_router("/", WEB, [*SHARED, *WEBSITE_ONLY, grown_ups]),
         surface_router("/tv", TV, [*SHARED, *TV_ONLY]),
         create_static_files_router(
             "/static", directories=[STATIC], name="static", include_in_schema=False

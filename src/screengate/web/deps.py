@@ -12,7 +12,7 @@ from screengate.domain.profiles import Profile
 from screengate.ports import Ports
 from screengate.services import profiles
 from screengate.web.profile_choice import ProfileChoice, unseal
-from screengate.web.session import Viewer
+from screengate.web.session import Refresher, Viewer, current_viewer
 from screengate.web.surfaces import Surface
 
 
@@ -45,3 +45,28 @@ async def chosen_profile(
         return None
     household = await profiles.list_profiles(ports, viewer.principal)
     return next((p for p in household if p.id == choice.profile_id), None)
+
+
+class GrownUpNeeded(Exception):
+    """A page for grown-ups (Account, devices, profiles) asked for on a Kids profile, or before
+    anyone chose who's watching on this browser."""
+
+    def __init__(self, profile: Profile | None) -> None:
+        super().__init__("a grown-up profile is needed")
+        self.profile = profile
+
+
+async def grown_up_viewer(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    surface: Surface,
+    keys: WebKeys,
+    refresher: Refresher,
+) -> Viewer:
+    """current_viewer() for the pages only a grown-up may open: the profile chosen on this
+    browser must be a grown-up one (a locked one was chosen with its PIN)."""
+    viewer = await current_viewer(request, ports, surface, refresher)
+    profile = await chosen_profile(ports, viewer, current_choice(request, viewer, surface, keys))
+    if profile is None or profile.kids:
+        raise GrownUpNeeded(profile)
+    return viewer

@@ -16,7 +16,7 @@ from screengate.api.problems import http_error as http_problem
 from screengate.api.problems import retry_after, status_of
 from screengate.domain.errors import DomainError, InvalidToken, SignedOut
 from screengate.web.cookies import cleared_cookies
-from screengate.web.csrf import CSRF_COOKIE
+from screengate.web.deps import GrownUpNeeded
 from screengate.web.forms import local_path
 from screengate.web.render import page
 from screengate.web.session import NotSignedIn
@@ -84,7 +84,7 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
     def forbidden(
         request: Request[Any, Any, Any], error: PermissionDeniedException
     ) -> Response[Any]:
-        # The only 403 the pages raise themselves is the CSRF middleware's.
+        # The only 403 the pages raise as an exception is the CSRF check's (web/csrf.py).
         response = error_page(
             request,
             surface,
@@ -93,8 +93,14 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
             "For your safety, forms work for one visit. "
             "Go back, reload the page and send it again.",
         )
-        response.delete_cookie(CSRF_COOKIE, path="/")
+        # A signed-out browser's key goes too: the reload makes a fresh one.
+        response.delete_cookie(surface.csrf_cookie, path=surface.cookie_path)
         return response
+
+    def grown_up_needed(request: Request[Any, Any, Any], error: GrownUpNeeded) -> Response[Any]:
+        if is_htmx(request):  # htmx swaps no 403: the whole page goes to say why
+            return go_to(request, "/account")
+        return page(request, "grown_up.html", status=403, profile=error.profile)
 
     def not_found(request: Request[Any, Any, Any], _: NotFoundException) -> Response[Any]:
         return _page_not_found(request, surface)
@@ -121,6 +127,7 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
     return {
         SignedOut: signed_out,
         NotSignedIn: not_signed_in,
+        GrownUpNeeded: grown_up_needed,
         InvalidToken: not_signed_in,
         DomainError: domain_error,
         PermissionDeniedException: forbidden,

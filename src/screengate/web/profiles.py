@@ -121,7 +121,7 @@ async def manage(request: Request[Any, Any, Any], ports: Ports, viewer: Viewer) 
 
 
 @get("/profiles/new")
-async def new_profile_page(request: Request[Any, Any, Any]) -> Response[Any]:
+async def new_profile_page(request: Request[Any, Any, Any], viewer: Viewer) -> Response[Any]:
     return page(request, "profile_form.html", profile=None, form={}, errors=FormErrors())
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request
 
 from screengate.api.deps import client_ip
 from screengate.domain.errors import InvalidToken, TokenExpired
+from screengate.domain.ids import SessionId
 from screengate.domain.sessions import Principal, TokenPair, hash_token
 from screengate.ports import Ports
 from screengate.services import auth
+from screengate.services.acting import act_for
 from screengate.web.cookies import send_later, session_cookies
 from screengate.web.surfaces import Surface
 
@@ -27,45 +27,61 @@ class NotSignedIn(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The device behind this request, and the access token it proved itself with."""
+    """The device behind this request, and the access token it proved itself with (None for a
+    request served on a refresh token its own browser had just spent: it was handed none)."""
 
     principal: Principal
-    access_token: str
+    access_token: str | None
     surface: Surface
 
 
+# Who sent a request, as far as one can tell: its client address and its User-Agent.
+Binding = tuple[str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Flight:
+    binding: Binding
+    outcome: asyncio.Future[TokenPair | Principal]
+
+
 class Refresher:
-    """Spends each refresh token once, however many requests find the access token expired.
+    """Spends each refresh token once, however many requests of one browser find the access
+    token expired at the same moment.
 
     A page, its event stream and a player's heartbeat often arrive together just after the
-    access token lapses. Sending the same refresh token twice would be a replay and sign the
-    device out (token_reuse), so requests carrying the same refresh token on this instance
-    share one refresh and its answer for a short while.
+    access token lapses. Requests that arrive while a refresh of their token is in flight on
+    this instance, from the same address and User-Agent, share its outcome (the same new
+    pair). Nothing is kept afterwards: a request that comes later with the spent token goes to
+    the store, which serves it without tokens if it is the same browser a moment late
+    (auth.refresh_for_browser) and otherwise signs the device out as a replay (token_reuse).
     """
 
-    def __init__(self, *, grace: timedelta = timedelta(seconds=30), size: int = 10_000) -> None:
-        self._grace = grace
-        self._size = size
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._recent: OrderedDict[str, tuple[TokenPair, datetime]] = OrderedDict()
+    def __init__(self) -> None:
+        self._flights: dict[str, _Flight] = {}
 
-    async def refresh(self, ports: Ports, refresh_token: str, ip: str | None) -> TokenPair:
+    async def refresh(
+        self, ports: Ports, refresh_token: str, binding: Binding
+    ) -> TokenPair | Principal:
         key = hash_token(refresh_token)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                now = ports.clock.now()
-                recent = self._recent.get(key)
-                if recent is not None and recent[1] > now:
-                    return recent[0]
-                pair = await auth.refresh(ports, refresh_token, ip)
-                self._recent[key] = (pair, now + self._grace)
-                while len(self._recent) > self._size:
-                    self._recent.popitem(last=False)
-                return pair
-        finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+        flight = self._flights.get(key)
+        if flight is not None:
+            if flight.binding == binding:
+                return await asyncio.shield(flight.outcome)
+            # Someone else with the same token: the first sender wins, then the store judges.
+            await asyncio.wait([flight.outcome])
+            return await auth.refresh_for_browser(ports, refresh_token, binding[0])
+        outcome = asyncio.ensure_future(auth.refresh_for_browser(ports, refresh_token, binding[0]))
+        self._flights[key] = _Flight(binding, outcome)
+        outcome.add_done_callback(lambda _: self._landed(key, outcome))
+        # Shielded: a sender that goes away must not cancel the others' refresh half-way.
+        return await asyncio.shield(outcome)
+
+    def _landed(self, key: str, outcome: asyncio.Future[TokenPair | Principal]) -> None:
+        if not outcome.cancelled():
+            outcome.exception()  # seen, even if every sender went away before it came
+        if self._flights.get(key) is not None and self._flights[key].outcome is outcome:
+            del self._flights[key]
 
 
 async def current_viewer(
@@ -82,12 +98,26 @@ async def current_viewer(
             pass  # an expired token is refreshed; an unknown one too, if there is a refresh
     if not refresh_token:
         raise NotSignedIn()
+    binding = (ip, request.headers.get("user-agent"))
     try:
-        pair = await refresher.refresh(ports, refresh_token, ip)
+        outcome = await refresher.refresh(ports, refresh_token, binding)
     except InvalidToken:
         raise NotSignedIn() from None
-    send_later(request, session_cookies(request, surface, pair, ports.policy))
-    return Viewer(await auth.authenticate(ports, pair.access_token, ip), pair.access_token, surface)
+    if isinstance(outcome, Principal):
+        act_for(outcome)  # as authenticate() does: this request's writes are that session's
+        return Viewer(outcome, None, surface)  # its browser has the new cookies already
+    send_later(request, session_cookies(request, surface, outcome, ports.policy))
+    principal = await auth.authenticate(ports, outcome.access_token, ip)
+    return Viewer(principal, outcome.access_token, surface)
+
+
+async def bound_session(
+    request: Request[Any, Any, Any], ports: Ports, surface: Surface
+) -> SessionId | None:
+    """The live session this request's session cookies stand for, refreshing nothing."""
+    access = _cookie(request, surface.access_cookie)
+    refresh_token = _cookie(request, surface.refresh_cookie)
+    return await auth.live_session_of(ports, access, refresh_token)
 
 
 def _cookie(request: Request[Any, Any, Any], key: str) -> str | None:

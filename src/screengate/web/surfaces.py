@@ -34,6 +34,11 @@ class Surface:
         return f"{self.cookie_prefix}profile"
 
     @property
+    def csrf_cookie(self) -> str:
+        # The random key a signed-out browser's forms are bound to (web/csrf.py).
+        return f"{self.cookie_prefix}csrf"
+
+    @property
     def device_cookie(self) -> str:
         # Not a credential: the device id, sent back at sign-in to stay one entry in the list.
         return f"{self.cookie_prefix}device"
