@@ -41,6 +41,7 @@ def test_every_page_of_the_website_and_the_tv_runs_under_the_policy(
     expect(page.get_by_role("heading", name=re.compile("account", re.I)).first).to_be_visible()
     page = sign_in_on_web(laptop, account.email, account.password)
     events_connected(page)  # session.js ran, and opened its event stream
+    page.locator("[data-profile]").first.click()  # a grown-up profile opens the account pages
     for path in (
         "/profiles/manage",
         "/profiles/new",
@@ -88,6 +89,7 @@ def test_back_after_sign_out_does_not_show_the_device_list(
     page.get_by_label("Email").fill(account.email)
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
+    page.locator("[data-profile]").first.click()  # a grown-up profile opens the account pages
     page.goto(server.base_url + "/account/devices")
     expect(page.locator("li[data-device]")).to_have_count(2)
 

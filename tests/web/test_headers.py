@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.api import sign_in, sign_up
 from tests.support.live_server import LiveServer
-from tests.web.test_pages import sign_in_web
+from tests.web.test_pages import as_grown_up, sign_in_web
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "screengate" / "web" / "templates"
 
@@ -48,6 +48,7 @@ def test_every_page_runs_only_the_sites_own_scripts_and_cannot_be_framed(
     signed_out_pages = ["/sign-in", "/sign-up", "/tv/sign-in", "/no-such-page"]
     answers = [browser_like.get(path, headers={"accept": "text/html"}) for path in signed_out_pages]
     sign_in_web(browser_like, account)
+    as_grown_up(browser_like)
     signed_in_pages = ["/profiles", "/account", "/account/devices", "/account/sign-out-all"]
     answers += [browser_like.get(path) for path in signed_in_pages]
 
@@ -85,6 +86,7 @@ def test_no_signed_in_page_or_personal_api_answer_may_be_kept_by_a_cache(
         api.get("/v1/no-such-thing"),  # no route: a problem too
     ]
     sign_in_web(browser_like, account)
+    as_grown_up(browser_like)
     answers += [browser_like.get(p) for p in ("/account/devices", "/account", "/profiles")]
 
     for answer in answers:
