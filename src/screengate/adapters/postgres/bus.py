@@ -35,7 +35,7 @@ class PostgresBus(RelayedBus):
         self._sender: asyncpg.Connection | None = None
         self._sending = asyncio.Lock()
         self._pieces: dict[str, list[str]] = {}
-        self._arrived: asyncio.Queue[str] = asyncio.Queue()
+        self._arrived: asyncio.Queue[str | None] = asyncio.Queue()
 
     @property
     def _transport_errors(self) -> tuple[type[BaseException], ...]:
@@ -83,24 +83,33 @@ class PostgresBus(RelayedBus):
 
     async def _follow(self) -> None:
         listener = await self._connect("listener")
-        lost = asyncio.Event()
-        listener.add_termination_listener(lambda _: lost.set())
+        arrived: asyncio.Queue[str | None] = asyncio.Queue()
+        self._arrived = arrived
+        listener.add_termination_listener(lambda _: self._lost(arrived))
         try:
             await listener.add_listener(self._channel, self._on_notify)
             self._set_connected(True)
             self._ready.set()
-            while not lost.is_set():
+            while True:
                 try:
                     async with asyncio.timeout(PING_SECONDS):
-                        text = await self._arrived.get()
+                        text = await arrived.get()
                 except TimeoutError:
                     await listener.fetchval("SELECT 1", timeout=PING_TIMEOUT_SECONDS)
                     continue
+                if text is None:
+                    raise ConnectionError("the listening connection was closed")
                 await self._assemble(text)
-            raise ConnectionError("the listening connection was closed")
         finally:
             self._pieces.clear()
             listener.terminate()
+
+    def _lost(self, arrived: asyncio.Queue[str | None]) -> None:
+        # Told the moment the connection closes, not at the next ping: a sign-out published
+        # from now on may never reach this instance, so its cache is distrusted at once
+        # (a check a millisecond later reads the store) and the loop wakes to reconnect.
+        self._set_connected(False)
+        arrived.put_nowait(None)
 
     def _on_notify(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
         self._arrived.put_nowait(str(payload))
