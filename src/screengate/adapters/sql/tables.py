@@ -304,7 +304,7 @@ server_secrets = Table(
 
 # Which devices hold an open event stream, per instance, when PostgreSQL is the only shared
 # service (adapters/postgres/presence.py). Rows are moments old and lapse by themselves: on
-# PostgreSQL the table is UNLOGGED (migration 0009: not written to the WAL, emptied by a crash,
+# PostgreSQL the table is UNLOGGED (migration 0006: not written to the WAL, emptied by a crash,
 # which is fine).
 presence = Table(
     "presence",
