@@ -20,7 +20,7 @@ from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.api.swagger import OfflineSwagger
 from screengate.config import Settings
-from screengate.gate import ActingDevice, BodyDeadline
+from screengate.gate import ActingDevice, BodyDeadline, BodyRequest
 from screengate.headers import DocsPolicy, secure_headers
 from screengate.logs import configure_logging
 from screengate.ports import Clock
@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             ),
         ),
         request_max_body_size=settings.max_body_bytes,
+        request_class=BodyRequest,
         state=State({"settings": settings, "trusted_proxies": frozenset(settings.trusted_proxies)}),
         debug=False,
         logging_config=None,

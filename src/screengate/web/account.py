@@ -12,7 +12,7 @@ from screengate.domain.errors import DeviceNotFound, WeakPassword, WrongPassword
 from screengate.domain.ids import DeviceId
 from screengate.ports import Ports
 from screengate.services import accounts, sign_out
-from screengate.services.activity import security_activity
+from screengate.services.activity import MAX_CURSOR, security_activity
 from screengate.services.devices import list_devices
 from screengate.web.cookies import cleared_cookies, cookie
 from screengate.web.errors import go_to, is_htmx
@@ -150,7 +150,9 @@ async def activity(
     request: Request[Any, Any, Any],
     ports: Ports,
     viewer: Viewer,
-    cursor: Annotated[int | None, QueryParameter(name="before", required=False, ge=1)] = None,
+    cursor: Annotated[
+        int | None, QueryParameter(name="before", required=False, ge=1, le=MAX_CURSOR)
+    ] = None,
 ) -> Response[Any]:
     """Security activity: the account's audit trail, newest first, a page at a time."""
     found = await security_activity(ports, viewer.principal, cursor=cursor, limit=PAGE_SIZE)
