@@ -74,13 +74,16 @@ class BodyDeadline:
 
 
 class BodyRequest(Request[Any, Any, Any]):
-    """Litestar's request, but a JSON body nested deeper than the decoder's recursion limit
-    (about a thousand `[`) is a malformed body, 400, like any other JSON it cannot read: the
-    decoder gives up with a RecursionError, which would otherwise be a 500. Every JSON body of
-    the API and the pages is decoded here, so no route has to remember it."""
+    """Litestar's request, but every JSON body its decoder cannot read is a malformed body
+    (400), not only the ones it reports as such: nested deeper than its recursion limit (about
+    a thousand `[`), it raises RecursionError; a string holding bytes that are not UTF-8
+    (`"\x80"`), UnicodeDecodeError. Both were 500s. Every JSON body of the API and the pages is
+    decoded here, so no route has to remember it."""
 
     async def json(self) -> Any:
         try:
             return await super().json()
         except RecursionError:
             raise ClientException("The request body is nested too deeply") from None
+        except UnicodeDecodeError:
+            raise ClientException("The request body is not UTF-8") from None

@@ -29,7 +29,16 @@ def a_device(client: httpx.Client) -> Device:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"email": "a@example.com",}', b"not json", b"\xff\xfe\x00", b'{"email": nan}'],
+    [
+        b"{",
+        b'{"email": "a@example.com",}',
+        b"not json",
+        b"\xff\xfe\x00",
+        b'{"email": nan}',
+        b'"\x80"',
+        b'{"email": "\xc3(@example.com", "password": "x"}',
+        b'{"email": "a@example.com", "password": "\xed\xa0\x80"}',
+    ],
 )
 def test_malformed_json_is_a_malformed_body(client: httpx.Client, body: bytes) -> None:
     answer = client.post("/v1/auth/sign-up", content=body, headers=JSON)
