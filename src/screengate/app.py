@@ -14,7 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
-from screengate import web
+from screengate import housekeeping, web
 from screengate.api import account, auth, devices, downloads, events, health, profiles, streams
 from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
@@ -39,7 +39,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             app.state.ports = ports
             # Before the first request: the pages sign with it (it may live in the database).
             app.state.web_keys = WebKeys((await web_secret(settings, ports.clock)).encode())
-            yield
+            async with housekeeping.running(ports, housekeeping.chores(settings)):
+                yield
 
     metrics = PrometheusConfig(
         app_name="screengate",
