@@ -47,13 +47,22 @@ def chores(settings: Settings) -> list[Chore]:
     ]
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
 @asynccontextmanager
 async def running(
-    ports: Ports, todo: Sequence[Chore], *, first_within: float = FIRST_RUN_WITHIN_SECONDS
+    ports: Ports,
+    todo: Sequence[Chore],
+    *,
+    first_within: float = FIRST_RUN_WITHIN_SECONDS,
+    sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[None]:
     """Run each chore (but those switched off) in the background until the block ends."""
     tasks = [
-        asyncio.create_task(_keep_doing(ports, chore, first_within), name=f"chore:{chore.name}")
+        asyncio.create_task(
+            _keep_doing(ports, chore, first_within, sleep), name=f"chore:{chore.name}"
+        )
         for chore in todo
         if chore.every_seconds > 0
     ]
@@ -65,9 +74,9 @@ async def running(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _keep_doing(ports: Ports, chore: Chore, first_within: float) -> None:
+async def _keep_doing(ports: Ports, chore: Chore, first_within: float, sleep: Sleep) -> None:
     # Not a secret: only spreads the first runs of instances started together.
-    await asyncio.sleep(random.uniform(0, min(first_within, chore.every_seconds)))  # noqa: S311
+    await sleep(random.uniform(0, min(first_within, chore.every_seconds)))  # noqa: S311
     while True:
         try:
             outcome = await chore.run(ports)
@@ -79,4 +88,4 @@ async def _keep_doing(ports: Ports, chore: Chore, first_within: float) -> None:
             )
         else:
             log.info("chore_done", chore=chore.name, outcome=repr(outcome))
-        await asyncio.sleep(chore.every_seconds)
+        await sleep(chore.every_seconds)
