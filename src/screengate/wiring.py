@@ -34,7 +34,15 @@ from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
 from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
-from screengate.ports import Clock, EventBus, Geolocator, Ports, Presence, UnitOfWorkFactory
+from screengate.ports import (
+    Clock,
+    EventBus,
+    Geolocator,
+    Ports,
+    Presence,
+    StreamRenewals,
+    UnitOfWorkFactory,
+)
 from screengate.services.acting import confirmed_writes
 from screengate.services.views import AccountDevices, AccountView
 
@@ -50,7 +58,7 @@ def common_passwords() -> frozenset[str]:
 @asynccontextmanager
 async def open_ports(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Ports]:
     """Build every adapter for these settings, and close what needs closing afterwards."""
-    async with _store(settings) as (uow, reader), _redis(settings) as redis:
+    async with _store(settings) as (uow, reader, renewals), _redis(settings) as redis:
         hasher = Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
@@ -153,6 +161,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 device_lists=device_lists,
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
+                renewals=renewals,
             )
 
 
@@ -223,17 +232,17 @@ def _common() -> Container[str]:
 @asynccontextmanager
 async def _store(
     settings: Settings,
-) -> AsyncIterator[tuple[UnitOfWorkFactory, UnitOfWorkFactory]]:
-    """(for writers, for readers) on one store."""
+) -> AsyncIterator[tuple[UnitOfWorkFactory, UnitOfWorkFactory, StreamRenewals | None]]:
+    """(for writers, for readers, for heartbeats in one statement) on one store."""
     if settings.is_memory:
         memory = memory_unit_of_work_factory()
-        yield memory, memory
+        yield memory, memory, None
         return
-    from screengate.adapters.sql.uow import create_engine_for, sql_unit_of_work_factory
+    from screengate.adapters.sql.uow import create_engine_for, sql_stores
 
     engine = create_engine_for(settings.database_url)
     try:
-        yield sql_unit_of_work_factory(engine), sql_unit_of_work_factory(engine, read_only=True)
+        yield sql_stores(engine)
     finally:
         await engine.dispose()
 
