@@ -240,7 +240,11 @@ async def _store(
         return
     from screengate.adapters.sql.uow import create_engine_for, sql_stores
 
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
+    )
     try:
         yield sql_stores(engine)
     finally:

@@ -13,6 +13,7 @@ from litestar.types import ExceptionHandlersMap
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from screengate.api.schemas import Problem
 from screengate.domain import errors
@@ -165,6 +166,19 @@ def unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[b
     )
 
 
+def busy(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    # Every database connection stayed taken for the pool's whole timeout: the request gave up
+    # before writing anything (it never had a connection), so trying again soon is safe.
+    log.warning("server_busy", path=request.url.path)
+    return problem(
+        503,
+        "server_busy",
+        "The service is busy",
+        "Too many requests are waiting for the database. Try again in a moment.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     # Never echo the exception: it may hold request data. The log line has the type and path.
     log.error(
@@ -178,6 +192,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_error,
     RedisConnectionError: unavailable,
     RedisTimeoutError: unavailable,
+    PoolTimeout: busy,
     OperationalError: unavailable,
     InterfaceError: unavailable,
     ConnectionError: unavailable,

@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from screengate.api.problems import http_error as http_problem
 from screengate.api.problems import retry_after, status_of
@@ -112,6 +113,15 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         response.headers.update(error.headers or {})  # a 408's Connection: close, say
         return response
 
+    def busy(request: Request[Any, Any, Any], _: PoolTimeout) -> Response[Any]:
+        # Every database connection stayed taken for the pool's timeout: nothing was written.
+        log.warning("server_busy", path=request.url.path)
+        response = error_page(
+            request, surface, 503, "The service is busy", "Please try again in a moment."
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
     def internal(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
         log.error(
             "web_error", path=request.url.path, error_type=type(error).__name__, exc_info=error
@@ -133,6 +143,7 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         PermissionDeniedException: forbidden,
         NotFoundException: not_found,
         HTTPException: http_error,
+        PoolTimeout: busy,
         Exception: internal,
     }
 

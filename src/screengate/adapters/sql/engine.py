@@ -17,12 +17,20 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
-def create_engine_for(url: str) -> AsyncEngine:
-    """An async engine for a SQLite file or a PostgreSQL server; the driver follows the URL."""
+POOL_SIZE = 10
+POOL_TIMEOUT_SECONDS = 3.0
+
+
+def create_engine_for(
+    url: str, *, pool_size: int = POOL_SIZE, pool_timeout: float = POOL_TIMEOUT_SECONDS
+) -> AsyncEngine:
+    """An async engine for a SQLite file or a PostgreSQL server; the driver follows the URL.
+    On PostgreSQL, waiting for a pooled connection longer than `pool_timeout` seconds raises
+    sqlalchemy.exc.TimeoutError (the API answers 503 server_busy)."""
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return _postgresql_engine(parsed)
+    return _postgresql_engine(parsed, pool_size, pool_timeout)
 
 
 def async_url(url: str) -> URL:
@@ -48,11 +56,12 @@ IDLE_PING_SECONDS = 10.0
 _CHECKED_IN_AT = "screengate_checked_in_at"
 
 
-def _postgresql_engine(url: URL) -> AsyncEngine:
+def _postgresql_engine(url: URL, pool_size: int, pool_timeout: float) -> AsyncEngine:
     engine = create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=pool_size,
+        max_overflow=2 * pool_size,
+        pool_timeout=pool_timeout,
         pool_recycle=30 * 60,  # seconds; outlives no proxy's idle timeout
         connect_args={"server_settings": {"application_name": "screengate"}},
     )
