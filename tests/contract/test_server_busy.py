@@ -41,7 +41,7 @@ async def test_a_request_that_finds_the_pool_taken_answers_503_and_writes_nothin
     app = create_app(settings)
     async with app.lifespan():
         ports: Ports = app.state.ports
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             async with AsyncExitStack() as held:
                 for _ in range(3 * POOL_SIZE):  # every connection the pool may open
