@@ -66,6 +66,25 @@ class Settings(BaseSettings):
     # A sign-out waits up to this long to hear that connected devices were told (its receipt).
     sign_out_receipt_wait_seconds: float = Field(default=1.0, ge=0, le=10)
 
+    # Mail. Unset SMTP URL: messages are written as .eml files under mail_folder instead.
+    # smtp://user:pass@host:587?starttls, smtps://user:pass@host:465 (TLS from the start).
+    smtp_url: str | None = None
+    mail_from: str = "screengate <no-reply@screengate.localhost>"
+    # Where mailed links point: the address people open the website at.
+    public_url: str = "http://127.0.0.1:8000"
+    mail_folder: Path = Path("var/mail")
+    # The sender looks for due mail this often (and at once after a change that mails).
+    mail_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    # While the mail server cannot take a message: retry after 5 s, doubling up to 10 min,
+    # and give up after 12 tries (about an hour and a quarter), logged and in `mail outbox`.
+    mail_retry_first_seconds: float = Field(default=5.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=600.0, gt=0)
+    mail_max_attempts: int = Field(default=12, ge=1, le=100)
+    mail_smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # Password-reset mails asked for, `limits` notation: per email, and per client address.
+    password_reset_limit_per_email: str = "3/15 minutes;10/day"
+    password_reset_limit_per_address: str = "20/hour;100/day"
+
     geoip_database: Path | None = None
     # Addresses of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -79,6 +98,20 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     log_level: str = "INFO"
     log_json: bool = False
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("smtp://", "smtps://")):
+            raise ValueError("SCREENGATE_SMTP_URL starts with smtp:// or smtps://")
+        return url or None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("SCREENGATE_PUBLIC_URL starts with http:// or https://")
+        return url.rstrip("/")
 
     @field_validator("plans")
     @classmethod

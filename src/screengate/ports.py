@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -15,6 +15,7 @@ from screengate.domain.devices import Device
 from screengate.domain.downloads import Download
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
+from screengate.domain.mail import DeliveryState, Link, LinkPurpose, MailKind, Message
 from screengate.domain.notices import BusMessage, Notice
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.profiles import Profile
@@ -176,6 +177,54 @@ class SecurityLog(Protocol):
         """Newest first; `before_id` continues where the previous page ended."""
 
 
+class Outbox(Protocol):
+    """Mail waiting to be sent: written in the transaction of the change that causes it."""
+
+    async def add(self, message: Message) -> None: ...
+
+    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Message]:
+        """Take up to `limit` due messages (pending, due by `now`, not held by another sender)
+        and hold them until `until`, counting the try; oldest first. Two concurrent claims
+        never get the same message."""
+
+    async def sent(self, message_id: str, at: datetime) -> None: ...
+
+    async def retry(self, message_id: str, error: str, at: datetime) -> None:
+        """The try failed: let go of it, and let it be claimed again from `at`."""
+
+    async def give_up(self, message_id: str, error: str) -> None:
+        """The try failed and was the last: FAILED, never tried again."""
+
+    async def get(self, message_id: str) -> Message | None: ...
+
+    async def recent(self, limit: int, state: DeliveryState | None = None) -> list[Message]:
+        """Newest first (the operator's view)."""
+
+    async def states(self, message_ids: Sequence[str]) -> dict[str, DeliveryState]: ...
+
+
+class LinkStore(Protocol):
+    """The tokens of mailed links, by their hash."""
+
+    async def add(self, link: Link) -> None: ...
+
+    async def get(self, token_hash: str) -> Link | None: ...
+
+    async def use(self, token_hash: str, at: datetime) -> bool:
+        """Spend the link. Atomic: of two concurrent uses exactly one wins."""
+
+    async def mark_opened(self, token_hash: str, at: datetime) -> bool:
+        """The link's page was opened; True the first time."""
+
+    async def void(self, account_id: AccountId, purpose: LinkPurpose, at: datetime) -> int:
+        """Spend every unused link of this purpose on the account; how many."""
+
+    async def sent_since(
+        self, account_id: AccountId, purpose: LinkPurpose, device_key: str, since: datetime
+    ) -> bool:
+        """Whether a link of this purpose about this device (its id or name) went out since."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over every store. Leaving without commit() rolls everything back."""
 
@@ -202,6 +251,12 @@ class UnitOfWork(Protocol):
 
     @property
     def downloads(self) -> DownloadStore: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def links(self) -> LinkStore: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -437,6 +492,45 @@ class Geolocator(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ComposedMail:
+    subject: str
+    text: str
+    html: str
+
+
+class MailComposer(Protocol):
+    def compose(self, kind: MailKind, context: dict[str, object]) -> ComposedMail:
+        """The mail of this kind, from its templates, in the product's voice."""
+
+
+class MailThrottle(Protocol):
+    async def hit(self, email: str, ip: str | None) -> None:
+        """Count a request for mail to this email from this address; TooManyMailRequests
+        past either's limit."""
+
+
+class Postman(Protocol):
+    def wake(self) -> None:
+        """Mail was just committed to the outbox: look now rather than at the next poll."""
+
+
+class _Asleep:
+    def wake(self) -> None:
+        """Nobody to wake: the sender looks on its own schedule."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailPorts:
+    """What the mailing use cases need besides the store."""
+
+    composer: MailComposer
+    throttle: MailThrottle
+    # Where mailed links point ("https://watch.example.com").
+    public_url: str = "http://127.0.0.1:8000"
+    postman: Postman = field(default_factory=_Asleep)
+
+
+@dataclass(frozen=True, slots=True)
 class Ports:
     """Everything a use case may reach, wired once by create_app()."""
 
@@ -467,3 +561,5 @@ class Ports:
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).
     leases: StreamLeases | None = None
+    # None: nothing is mailed (unit tests of other use cases).
+    mail: MailPorts | None = None

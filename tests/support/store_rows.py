@@ -13,6 +13,10 @@ from screengate.adapters.sql.tables import metadata
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
+# The mail sender's own bookkeeping, which moves on its own after a change committed: not a
+# write any request made.
+SENDER_COLUMNS = {"state", "attempts", "next_attempt_at", "claimed_until", "sent_at", "last_error"}
+
 
 def store_rows(database_url: str) -> Rows:
     return asyncio.run(_rows(database_url))
@@ -36,7 +40,12 @@ async def _rows(database_url: str) -> Rows:
         async with engine.connect() as connection:
             rows: Rows = {}
             for table in metadata.sorted_tables:
-                query = select(table).order_by(*table.primary_key.columns)
+                columns = [
+                    c
+                    for c in table.columns
+                    if table.name != "outbox" or c.name not in SENDER_COLUMNS
+                ]
+                query = select(*columns).order_by(*table.primary_key.columns)
                 rows[table.name] = [tuple(row) for row in await connection.execute(query)]
             return rows
     finally:

@@ -16,6 +16,7 @@ from screengate.domain.downloads import Download
 from screengate.domain.errors import EmailTaken
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
+from screengate.domain.mail import DeliveryState, Link, LinkPurpose, Message
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import (
     Credential,
@@ -37,6 +38,8 @@ class MemoryState:
     events: list[SecurityEvent] = field(default_factory=list)
     streams: dict[StreamId, Stream] = field(default_factory=dict)
     downloads: dict[DownloadId, Download] = field(default_factory=dict)
+    outbox: dict[str, Message] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
 
 
 class MemoryDatabase:
@@ -310,6 +313,91 @@ class MemoryDownloadStore(_Stores):
         self.state.downloads[download.id] = replace(download)
 
 
+class MemoryOutbox(_Stores):
+    async def add(self, message: Message) -> None:
+        self.state.outbox[message.id] = replace(message)
+
+    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Message]:
+        due = [
+            m
+            for m in self.state.outbox.values()
+            if m.state is DeliveryState.PENDING
+            and (m.next_attempt_at is None or m.next_attempt_at <= now)
+            and (m.claimed_until is None or m.claimed_until <= now)
+        ]
+        due.sort(key=lambda m: (m.created_at, m.id))
+        for message in due[:limit]:
+            message.claimed_until = until
+            message.attempts += 1
+        return [replace(m) for m in due[:limit]]
+
+    async def sent(self, message_id: str, at: datetime) -> None:
+        message = self.state.outbox[message_id]
+        message.state, message.sent_at, message.claimed_until = DeliveryState.SENT, at, None
+
+    async def retry(self, message_id: str, error: str, at: datetime) -> None:
+        message = self.state.outbox[message_id]
+        message.last_error, message.next_attempt_at, message.claimed_until = error, at, None
+
+    async def give_up(self, message_id: str, error: str) -> None:
+        message = self.state.outbox[message_id]
+        message.state, message.last_error, message.claimed_until = DeliveryState.FAILED, error, None
+
+    async def get(self, message_id: str) -> Message | None:
+        found = self.state.outbox.get(message_id)
+        return replace(found) if found else None
+
+    async def recent(self, limit: int, state: DeliveryState | None = None) -> list[Message]:
+        mine = [replace(m) for m in self.state.outbox.values() if state in (None, m.state)]
+        mine.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        return mine[:limit]
+
+    async def states(self, message_ids: Sequence[str]) -> dict[str, DeliveryState]:
+        return {i: self.state.outbox[i].state for i in message_ids if i in self.state.outbox}
+
+
+class MemoryLinkStore(_Stores):
+    async def add(self, link: Link) -> None:
+        self.state.links[link.token_hash] = replace(link)
+
+    async def get(self, token_hash: str) -> Link | None:
+        found = self.state.links.get(token_hash)
+        return replace(found) if found else None
+
+    async def use(self, token_hash: str, at: datetime) -> bool:
+        link = self.state.links.get(token_hash)
+        if link is None or link.used_at is not None:
+            return False
+        link.used_at = at
+        return True
+
+    async def mark_opened(self, token_hash: str, at: datetime) -> bool:
+        link = self.state.links.get(token_hash)
+        if link is None or link.opened_at is not None:
+            return False
+        link.opened_at = at
+        return True
+
+    async def void(self, account_id: AccountId, purpose: LinkPurpose, at: datetime) -> int:
+        voided = 0
+        for link in self.state.links.values():
+            if link.account_id == account_id and link.purpose is purpose and link.used_at is None:
+                link.used_at = at
+                voided += 1
+        return voided
+
+    async def sent_since(
+        self, account_id: AccountId, purpose: LinkPurpose, device_key: str, since: datetime
+    ) -> bool:
+        return any(
+            link.account_id == account_id
+            and link.purpose is purpose
+            and link.device_key == device_key
+            and link.created_at >= since
+            for link in self.state.links.values()
+        )
+
+
 class MemoryUnitOfWork:
     accounts: MemoryAccountStore
     profiles: MemoryProfileStore
@@ -319,6 +407,8 @@ class MemoryUnitOfWork:
     events: MemorySecurityLog
     streams: MemoryStreamStore
     downloads: MemoryDownloadStore
+    outbox: MemoryOutbox
+    links: MemoryLinkStore
 
     def __init__(self, database: MemoryDatabase) -> None:
         self._database = database
@@ -340,6 +430,8 @@ class MemoryUnitOfWork:
         self.events = MemorySecurityLog(self._working)
         self.streams = MemoryStreamStore(self._working)
         self.downloads = MemoryDownloadStore(self._working)
+        self.outbox = MemoryOutbox(self._working)
+        self.links = MemoryLinkStore(self._working)
         return self
 
     async def __aexit__(
@@ -367,6 +459,8 @@ class MemoryUnitOfWork:
             self.events,
             self.streams,
             self.downloads,
+            self.outbox,
+            self.links,
         ):
             store.state = self._working
 

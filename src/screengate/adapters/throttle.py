@@ -15,7 +15,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from screengate.domain.errors import TooManyAttempts, TooManyPinAttempts
+from screengate.domain.errors import TooManyAttempts, TooManyMailRequests, TooManyPinAttempts
 from screengate.domain.ids import DeviceId, ProfileId
 from screengate.ports import PinFailure
 
@@ -152,6 +152,34 @@ class LimitsPinThrottle(_Counters):
         return [(item, _profile_key(profile_id)) for item in self._per_profile] + [
             (item, ("pin-device", device_id)) for item in self._per_device
         ]
+
+
+class LimitsMailThrottle(_Counters):
+    """Every request for a password-reset mail counts, found account or not (so a count says
+    nothing about whether the email is known): per email, and per client address."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_email: str,
+        per_address: str,
+        fallback: Storage | None = None,
+    ) -> None:
+        super().__init__(storage, fallback)
+        self._per_email = parse_many(per_email)
+        self._per_address = parse_many(per_address)
+
+    async def hit(self, email: str, ip: str | None) -> None:
+        limiter = await self._limiter()
+        keyed = [(item, "mail-email", email) for item in self._per_email] + [
+            (item, "mail-address", ip) for item in self._per_address if ip
+        ]
+        waits = [await self._wait(limiter, item, scope, key) for item, scope, key in keyed]
+        if max(waits, default=0) > 0:
+            raise TooManyMailRequests(max(waits))
+        for item, scope, key in keyed:
+            await limiter.hit(item, scope, key or "")
 
 
 def _profile_key(profile_id: ProfileId) -> tuple[str, str]:

@@ -32,6 +32,8 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.TokenExpired: 401,
     errors.SignedOut: 401,
     errors.WrongPassword: 403,
+    errors.InvalidLink: 400,
+    errors.PasswordResetRequired: 403,
     errors.DeviceNotFound: 404,
     errors.ProfileNotFound: 404,
     errors.ProfileLimit: 409,

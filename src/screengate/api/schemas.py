@@ -67,6 +67,26 @@ class ChangePassword(Body):
     sign_out_all_devices: bool = True
 
 
+class PasswordResetRequest(Body):
+    email: Email
+
+
+class PasswordResetConfirm(Body):
+    token: Token
+    new_password: Password
+
+
+class LinkToken(Body):
+    """The token of a mailed link ("This wasn't me", a new email's confirmation)."""
+
+    token: Token
+
+
+class ChangeEmail(Body):
+    new_email: Email
+    password: Password
+
+
 class NewProfile(Body):
     name: ProfileName
     kids: bool = False

@@ -21,6 +21,8 @@ class DownloadEndReason(StrEnum):
     EXPIRED = "expired"
     TOKEN_REUSE = "token_reuse"
     OPERATOR = "operator"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
 
 
 @dataclass(slots=True)

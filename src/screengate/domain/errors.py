@@ -85,7 +85,41 @@ _SIGNED_OUT_DETAIL = {
     "expired": "Your session expired. Please sign in again.",
     "token_reuse": "You were signed out because this device's credentials were used twice.",
     "operator": "You were signed out by customer support.",
+    "password_reset": "You were signed out because the account password was reset.",
+    "account_secured": "You were signed out because the account owner secured the account.",
 }
+
+
+class InvalidLink(DomainError):
+    """A mailed link's token that is unknown, used, expired or for something else."""
+
+    code = "invalid_token"
+    title = "This link is not valid any more"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This link has expired or has already been used. Ask for a new one.", field="token"
+        )
+
+
+class PasswordResetRequired(DomainError):
+    code = "password_reset_required"
+    title = "Reset the password to sign in"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The account was secured after a sign-in its owner did not recognise. "
+            "Use the link we emailed, or Forgot password?, to choose a new password."
+        )
+
+
+class TooManyMailRequests(TooManyAttempts):
+    """Too many password-reset mails asked for this email or from this address."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds)
+        self.detail = f"Too many requests. Try again in {wait_in_words(retry_after_seconds)}."
+        self.args = (self.detail,)
 
 
 class WrongPassword(DomainError):

@@ -28,6 +28,14 @@ class EventKind(StrEnum):
     # The sign-out receipt: the device was told live, or came back and was refused.
     SIGN_OUT_TOLD = "sign_out_told"
     SIGN_OUT_CONFIRMED = "sign_out_confirmed"
+    # Mail: each one sent (with its delivery state beside it), and the links in them.
+    MAIL_QUEUED = "mail_queued"
+    MAIL_LINK_OPENED = "mail_link_opened"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
 
 
 @dataclass(frozen=True, slots=True)

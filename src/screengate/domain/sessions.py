@@ -18,6 +18,8 @@ class SignOutReason(StrEnum):
     EXPIRED = "expired"
     TOKEN_REUSE = "token_reuse"
     OPERATOR = "operator"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
 
 
 class ReceiptStatus(StrEnum):

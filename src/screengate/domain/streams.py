@@ -23,6 +23,8 @@ class StreamEndReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     TOKEN_REUSE = "token_reuse"
     OPERATOR = "operator"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
 
     @classmethod
     def for_sign_out(cls, reason: SignOutReason) -> StreamEndReason:

@@ -30,6 +30,8 @@ from screengate.ports import (
     CredentialStore,
     DeviceStore,
     DownloadStore,
+    LinkStore,
+    Outbox,
     Ports,
     ProfileStore,
     SecurityLog,
@@ -146,6 +148,14 @@ class ConfirmedUnitOfWork:
     @property
     def downloads(self) -> DownloadStore:
         return self._inner.downloads
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._inner.outbox
+
+    @property
+    def links(self) -> LinkStore:
+        return self._inner.links
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

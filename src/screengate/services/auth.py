@@ -10,6 +10,7 @@ from screengate.domain.errors import (
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
+    PasswordResetRequired,
     SignedOut,
     TokenExpired,
     TooManyAttempts,
@@ -29,7 +30,9 @@ from screengate.domain.sessions import (
 )
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.acting import act_for
+from screengate.services.alerts import alert_if_new
 from screengate.services.announce import account_changed, announce
+from screengate.services.mail import mail_committed
 from screengate.services.sign_out import end_and_log
 
 # A locked account gets a long wait: only support (or a password change) lifts the lock.
@@ -92,6 +95,7 @@ async def sign_in(
         )
         await uow.sessions.add(session)
         pair = await _issue(uow, ports, session, now)
+        alerted = await alert_if_new(uow, ports, fresh, device, location, now)
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
@@ -106,6 +110,8 @@ async def sign_in(
             )
         )
         await uow.commit()
+    if alerted:
+        mail_committed(ports)
     await announce(ports, replaced)
     await account_changed(ports, fresh.id)
     return pair
@@ -204,6 +210,9 @@ async def _judge(ports: Ports, email: str, password: str, ip: str | None) -> Acc
         await ports.throttle.failed(email, ip)
         raise InvalidCredentials()
     await ports.throttle.succeeded(email)
+    if account.password_reset_required:
+        # "This wasn't me": the password may be the intruder's too, right or not.
+        raise PasswordResetRequired()
     return account
 
 

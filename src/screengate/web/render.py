@@ -103,6 +103,8 @@ _REASONS = {
     "expired": "the session expired",
     "token_reuse": "its credentials were used twice",
     "operator": "customer support",
+    "password_reset": "the password was reset from an emailed link",
+    "account_secured": "the owner chose This wasn't me",
 }
 
 

@@ -398,6 +398,7 @@ def _account_values(account: Account) -> dict[str, Any]:
         "password_changed_at": account.password_changed_at,
         "totp_secret": account.totp_secret,
         "failed_sign_ins": account.failed_sign_ins,
+        "password_reset_required": account.password_reset_required,
     }
 
 
@@ -411,6 +412,7 @@ def _account(row: Row[Any]) -> Account:
         password_changed_at=row.password_changed_at,
         totp_secret=row.totp_secret,
         failed_sign_ins=row.failed_sign_ins,
+        password_reset_required=row.password_reset_required,
     )
 
 

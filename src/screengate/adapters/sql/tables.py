@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 # Stable constraint names, so a later migration can name what it alters or drops.
@@ -71,6 +72,8 @@ accounts = Table(
     Column("password_changed_at", UtcDateTime, nullable=False),
     Column("totp_secret", String, nullable=True),
     Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    # "This wasn't me": password sign-in is refused until the password is reset.
+    Column("password_reset_required", Boolean, nullable=False, server_default=false()),
 )
 
 profiles = Table(
@@ -313,4 +316,49 @@ presence = Table(
     Column("instance_id", String, primary_key=True),
     # Epoch milliseconds: the instance refreshes its rows well before this.
     Column("until_ms", BigInteger, nullable=False),
+)
+
+# Mail waiting to be sent, written in the transaction of the change that causes it.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("account_id", String, ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String, nullable=False),
+    Column("recipient", String, nullable=False),
+    Column("subject", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("state", String, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("claimed_until", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
+# The sender's scan: only what is still to send.
+Index(
+    "ix_outbox_pending_created_at",
+    outbox.c.created_at,
+    postgresql_where=outbox.c.state == "pending",
+    sqlite_where=outbox.c.state == "pending",
+)
+
+# The tokens of mailed links, by hash only.
+mail_links = Table(
+    "mail_links",
+    metadata,
+    Column("token_hash", String, primary_key=True),
+    Column("purpose", String, nullable=False),
+    Column("account_id", String, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("message_id", String, nullable=True),
+    Column("email", String, nullable=True),
+    Column("device_key", String, nullable=True),
+    Index("ix_mail_links_account_id_purpose", "account_id", "purpose"),
 )

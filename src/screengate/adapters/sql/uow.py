@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
+from screengate.adapters.sql.mail import SqlLinkStore, SqlOutbox
 from screengate.adapters.sql.stores import (
     SqlAccountStore,
     SqlCredentialStore,
@@ -28,6 +29,8 @@ from screengate.ports import (
     CredentialStore,
     DeviceStore,
     DownloadStore,
+    LinkStore,
+    Outbox,
     ProfileStore,
     SecurityLog,
     SessionStore,
@@ -53,6 +56,8 @@ class SqlUnitOfWork:
     events: SecurityLog
     streams: StreamStore
     downloads: DownloadStore
+    outbox: Outbox
+    links: LinkStore
 
     def __init__(
         self,
@@ -100,6 +105,8 @@ class SqlUnitOfWork:
         self.events = SqlSecurityLog(connection)
         self.streams = SqlStreamStore(connection)
         self.downloads = SqlDownloadStore(connection)
+        self.outbox = SqlOutbox(connection)
+        self.links = SqlLinkStore(connection)
         return self
 
     async def __aexit__(
