@@ -26,11 +26,8 @@ FAST_MAIL: dict[str, Any] = {
 
 
 def mail_settings(database_url: str, smtp_port: int, **overrides: Any) -> Settings:
-    return settings_for(
-        database_url,
-        smtp_url=f"smtp://127.0.0.1:{smtp_port}",
-        **{**FAST_MAIL, **overrides},
-    )
+    values = {"smtp_url": f"smtp://127.0.0.1:{smtp_port}", **FAST_MAIL, **overrides}
+    return settings_for(database_url, **values)
 
 
 @pytest.fixture(scope="module")
