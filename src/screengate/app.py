@@ -45,7 +45,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_ports(settings, clock=clock) as ports:
+        async with open_ports(settings, clock=clock, send_mail=True) as ports:
             app.state.ports = ports
             # Before the first request: the pages sign with it (it may live in the database).
             app.state.web_keys = WebKeys((await web_secret(settings, ports.clock)).encode())

@@ -31,6 +31,7 @@ from screengate.domain.errors import DomainError
 from screengate.domain.ids import DeviceId
 from screengate.domain.profiles import Profile
 from screengate.emulator import device_app
+from screengate.mailbox import mail_app
 from screengate.ports import Ports
 from screengate.services import accounts as account_service
 from screengate.services import sign_out
@@ -53,6 +54,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(devices_app, name="devices")
 app.add_typer(device_app, name="device")
+app.add_typer(mail_app, name="mail")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -65,8 +65,11 @@ def common_passwords() -> frozenset[str]:
 
 
 @asynccontextmanager
-async def open_ports(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Ports]:
-    """Build every adapter for these settings, and close what needs closing afterwards."""
+async def open_ports(
+    settings: Settings, *, clock: Clock | None = None, send_mail: bool = False
+) -> AsyncIterator[Ports]:
+    """Build every adapter for these settings, and close what needs closing afterwards.
+    `send_mail`: run the outbox's sender meanwhile (the server does; a CLI command does not)."""
     async with _store(settings) as (uow, reader), _redis(settings) as redis:
         hasher = Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
@@ -135,7 +138,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             public_url=settings.public_url,
             postman=sender,
         )
-        async with _running(bus, presence, watcher), _sending(sender):
+        async with _running(bus, presence, watcher), _sending(sender, send_mail):
             yield Ports(
                 # Writes made for a signed-out device are refused (services/acting.py).
                 uow=confirmed_writes(uow),
@@ -210,8 +213,9 @@ def mail_sender(settings: Settings, uow: UnitOfWorkFactory) -> MailSender:
 
 
 @asynccontextmanager
-async def _sending(sender: MailSender) -> AsyncIterator[None]:
-    sender.start()
+async def _sending(sender: MailSender, send_mail: bool) -> AsyncIterator[None]:
+    if send_mail:
+        sender.start()
     try:
         yield
     finally:
