@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.web import account, entry, events, profiles, tv, watching
+from screengate.web import account, entry, events, profiles, recovery, tv, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import grown_up_viewer, web_keys_of
@@ -40,7 +40,16 @@ SHARED: list[ControllerRouterHandler] = [
     events.events,
 ]
 
-WEBSITE_ONLY: list[ControllerRouterHandler] = [entry.sign_up_page, entry.sign_up]
+WEBSITE_ONLY: list[ControllerRouterHandler] = [
+    entry.sign_up_page,
+    entry.sign_up,
+    recovery.forgot_password_page,
+    recovery.forgot_password,
+    recovery.reset_password_page,
+    recovery.reset_password,
+    recovery.secure_account_page,
+    recovery.secure_account,
+]
 
 # Account, Manage access and devices, and the profiles' settings: a grown-up profile only
 # (their `viewer` is grown_up_viewer), never a Kids profile or nobody chosen yet.

@@ -8,11 +8,13 @@ from litestar import Request, Response, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 
+from screengate.api.deps import ports_of
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidEmail,
+    PasswordResetRequired,
     SignedOut,
     TooManyAttempts,
     UnknownPlan,
@@ -84,6 +86,15 @@ async def sign_in(
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
+    except PasswordResetRequired as error:
+        return _sign_in_form(
+            request,
+            surface,
+            email=email,
+            next_url=next_url,
+            errors=FormErrors(error.detail),
+            status=403,
+        )
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
         errors.fields["password"] = "Incorrect email or password."
@@ -192,7 +203,14 @@ def _sign_in_form(
         banner=sign_in_banner(request.query_params.get("done"), request.query_params.get("count")),
         next_url=local_path(next_url, "") or None,
         errors=errors or FormErrors(),
+        # Where a TV sends its viewer to reset a password: typed on a phone or a computer.
+        forgot_url=f"{_public_url(request)}/forgot-password",
     )
+
+
+def _public_url(request: Request[Any, Any, Any]) -> str:
+    mail = ports_of(request.app.state).mail
+    return mail.public_url if mail is not None else ""
 
 
 def _plans(ports: Ports) -> list[Any]:
