@@ -40,6 +40,13 @@ NOBODY_SIGNED_IN = {
     ("POST", "/sign-in"),
     ("POST", "/sign-up"),
     ("POST", "/tv/sign-in"),
+    # A mailed link's token is the proof, not a signed-in device.
+    ("POST", "/v1/auth/password-reset"),
+    ("POST", "/v1/auth/password-reset/confirm"),
+    ("POST", "/v1/auth/secure-account"),
+    ("POST", "/forgot-password"),
+    ("POST", "/reset-password"),
+    ("POST", "/secure-account"),
 }
 NEW_PASSWORD = "a different horse battery"
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
