@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             health.readyz,
             auth.router,
             recovery.router,
+            recovery.email_router,
             account.router,
             devices.router,
             profiles.router,

@@ -47,6 +47,8 @@ NOBODY_SIGNED_IN = {
     ("POST", "/forgot-password"),
     ("POST", "/reset-password"),
     ("POST", "/secure-account"),
+    ("POST", "/v1/account/email/confirm"),
+    ("POST", "/confirm-email"),
 }
 NEW_PASSWORD = "a different horse battery"
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -120,6 +122,9 @@ EXAMPLES: dict[tuple[str, str], Body] = {
         ' "sign_out_all_devices": true}'
     ),
     ("POST", "/v1/devices/sign-out-all"): json_body('{"keep_this_device": true}'),
+    ("POST", "/v1/account/email"): json_body(
+        f'{{"new_email": "intruder@example.net", "password": "{PASSWORD}"}}'
+    ),
     ("POST", "/v1/devices/{device_id:str}/sign-out"): NO_BODY,
     ("POST", "/v1/profiles"): json_body('{"name": "Intruder"}'),
     ("PATCH", "/v1/profiles/{profile_id:str}"): json_body('{"pin": null}'),
@@ -139,6 +144,9 @@ EXAMPLES: dict[tuple[str, str], Body] = {
     ("POST", "/profiles/{profile_id:str}/delete"): form_body("x=1"),
     ("POST", "/account/devices/{device_id:str}/sign-out"): form_body("x=1"),
     ("POST", "/account/sign-out-all"): form_body("x=1"),
+    ("POST", "/account/email"): form_body(
+        f"new_email=intruder%40example.net&password={PASSWORD.replace(' ', '+')}"
+    ),
     ("POST", "/account/password"): form_body(
         f"current_password={PASSWORD.replace(' ', '+')}"
         f"&new_password={NEW_PASSWORD.replace(' ', '+')}&sign_out_all=on"

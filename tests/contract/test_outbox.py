@@ -168,8 +168,10 @@ async def test_voiding_spends_only_unused_links_of_that_purpose(uow_factory: Uow
     async with uow_factory() as uow:
         voided = await uow.links.get(reset.token_hash)
         kept = await uow.links.get(secure.token_hash)
-    assert voided is not None and not voided.usable(T0)
-    assert kept is not None and kept.usable(T0)
+    assert voided is not None
+    assert not voided.usable(T0)
+    assert kept is not None
+    assert kept.usable(T0)
 
 
 async def test_a_links_first_opening_is_kept_and_alerts_are_found_by_device(
@@ -190,4 +192,5 @@ async def test_a_links_first_opening_is_kept_and_alerts_are_found_by_device(
         await uow.commit()
     async with uow_factory() as uow:
         opened = await uow.links.get(link.token_hash)
-    assert opened is not None and opened.opened_at == T0
+    assert opened is not None
+    assert opened.opened_at == T0

@@ -16,7 +16,7 @@ from screengate.api.schemas import (
     SignedOutEverywhere,
 )
 from screengate.ports import Ports
-from screengate.services import recovery
+from screengate.services import email_change, recovery
 
 
 @post(
@@ -49,6 +49,20 @@ async def secure_account(
     """ "This wasn't me": every device signed out, the password refused until reset."""
     return SignedOutEverywhere.of(await recovery.secure_account(ports, data.token, ip))
 
+
+@post(
+    "/email/confirm",
+    status_code=204,
+    responses=problems(400, 409),
+    description="Follow a link from the email-change mails: the new address's confirmation "
+    "makes the change; the old address's undo link takes it back and secures the account.",
+)
+async def confirm_email(data: JSONBody[LinkToken], ports: Ports, ip: str | None) -> None:
+    await email_change.confirm_email_change(ports, data.token, ip)
+
+
+# No bearer token here either: the link may be followed on any device.
+email_router = Router("/v1/account", route_handlers=[confirm_email], tags=["account"])
 
 router = Router(
     "/v1/auth",

@@ -100,11 +100,11 @@ class OpenedLink:
     other_email: str | None = None
 
 
-async def open_link(ports: Ports, token: str, purpose: LinkPurpose) -> OpenedLink:
+async def open_link(ports: Ports, token: str, *purposes: LinkPurpose) -> OpenedLink:
     """The page a mailed link opens: InvalidLink unless it still works. The first opening is
     logged (the security activity shows which alerts were opened from the link)."""
     now = ports.clock.now()
-    link = await _usable(ports, token, (purpose,), now)
+    link = await usable_link(ports, token, purposes, now)
     async with ports.uow() as uow:
         account = await uow.accounts.get(link.account_id)
         if account is None:
@@ -128,7 +128,7 @@ async def reset_password(
     """A new password from a mailed link: the link is spent, every other reset link voided,
     every device signed out (password_reset), and the owner told."""
     now = ports.clock.now()
-    link = await _usable(ports, token, (LinkPurpose.RESET_PASSWORD,), now)
+    link = await usable_link(ports, token, (LinkPurpose.RESET_PASSWORD,), now)
     async with ports.reader() as reader:
         account = await reader.accounts.get(link.account_id)
     if account is None:
@@ -183,7 +183,7 @@ async def secure_account(ports: Ports, token: str, ip: str | None = None) -> Sig
     """ "This wasn't me": every device signed out (account_secured), reset links voided, the
     password refused until reset, and a reset link mailed at once."""
     now = ports.clock.now()
-    link = await _usable(ports, token, (LinkPurpose.SECURE_ACCOUNT, LinkPurpose.UNDO_EMAIL), now)
+    link = await usable_link(ports, token, (LinkPurpose.SECURE_ACCOUNT,), now)
     async with ports.uow() as uow:
         await uow.lock_account(link.account_id)
         if not await uow.links.use(link.token_hash, now):
@@ -253,7 +253,7 @@ async def _log(
     )
 
 
-async def _usable(
+async def usable_link(
     ports: Ports, token: str, purposes: tuple[LinkPurpose, ...], now: datetime
 ) -> Link:
     if not token or len(token) > MAX_TOKEN:

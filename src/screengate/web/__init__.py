@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.web import account, entry, events, profiles, recovery, tv, watching
+from screengate.web import account, email, entry, events, profiles, recovery, tv, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import grown_up_viewer, web_keys_of
@@ -49,6 +49,8 @@ WEBSITE_ONLY: list[ControllerRouterHandler] = [
     recovery.reset_password,
     recovery.secure_account_page,
     recovery.secure_account,
+    email.confirm_email_page,
+    email.confirm_email,
 ]
 
 # Account, Manage access and devices, and the profiles' settings: a grown-up profile only
@@ -67,6 +69,8 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     account.sign_out_all,
     account.password_page,
     account.change_password,
+    email.email_page,
+    email.change_email,
     account.activity,
 ]
 
