@@ -224,6 +224,9 @@ class LinkStore(Protocol):
     ) -> bool:
         """Whether a link of this purpose about this device (its id or name) went out since."""
 
+    async def opened(self, message_ids: Sequence[str]) -> set[str]:
+        """Which of these messages had a link opened."""
+
 
 class UnitOfWork(Protocol):
     """One transaction over every store. Leaving without commit() rolls everything back."""

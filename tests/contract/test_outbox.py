@@ -179,10 +179,13 @@ async def test_a_links_first_opening_is_kept_and_alerts_are_found_by_device(
 ) -> None:
     account = make_account()
     link = make_link(account.id, LinkPurpose.SECURE_ACCOUNT)
+    link.message_id = "message-1"
     await store(uow_factory, account)
     async with uow_factory() as uow:
         await uow.links.add(link)
+        assert await uow.links.opened(["message-1"]) == set()
         assert await uow.links.mark_opened(link.token_hash, T0)
+        assert await uow.links.opened(["message-1", "message-2"]) == {"message-1"}
         assert not await uow.links.mark_opened(link.token_hash, T0 + timedelta(minutes=1))
         purpose = LinkPurpose.SECURE_ACCOUNT
         assert await uow.links.sent_since(account.id, purpose, "smart_tv/Hotel TV", T0)

@@ -397,6 +397,14 @@ class MemoryLinkStore(_Stores):
             for link in self.state.links.values()
         )
 
+    async def opened(self, message_ids: Sequence[str]) -> set[str]:
+        wanted = set(message_ids)
+        return {
+            link.message_id
+            for link in self.state.links.values()
+            if link.message_id in wanted and link.opened_at is not None
+        }
+
 
 class MemoryUnitOfWork:
     accounts: MemoryAccountStore

@@ -146,7 +146,44 @@ def describe(event: SecurityEvent) -> str:
                 f": PIN entry paused for {wait_in_words(wait)}" if isinstance(wait, int) else ""
             )
             return f"Too many wrong PINs for {detail.get('profile_name')}'s profile{paused}"
+        case EventKind.MAIL_QUEUED:
+            return _mail_line(event)
+        case EventKind.MAIL_LINK_OPENED:
+            return "A link from our email was opened"
+        case EventKind.PASSWORD_RESET_REQUESTED:
+            return "Password reset asked for: we emailed a link"
+        case EventKind.PASSWORD_RESET:
+            return "Password reset from an emailed link; every device was signed out"
+        case EventKind.ACCOUNT_SECURED:
+            return "Account secured (This wasn't me): every device signed out, password locked"
+        case EventKind.EMAIL_CHANGE_REQUESTED:
+            return f"Email change asked for: a confirmation link went to {detail.get('to')}"
+        case EventKind.EMAIL_CHANGED:
+            return f"Email changed from {detail.get('from')} to {detail.get('to')}"
     return str(event.kind).replace("_", " ").capitalize()  # kinds added later still read
+
+
+_MAILS = {
+    "password_reset": "Password reset link",
+    "password_changed": "Your password was changed",
+    "new_sign_in": "New sign-in alert",
+    "account_secured": "Account secured, with a reset link",
+    "signed_out_everywhere": "Signed out of all devices",
+    "email_change_confirm": "Confirm your new email",
+    "email_changed": "Your email was changed",
+}
+_DELIVERY = {"pending": "not sent yet", "sent": "delivered", "failed": "could not be delivered"}
+
+
+def _mail_line(event: SecurityEvent) -> str:
+    detail = event.detail
+    name = _MAILS.get(str(detail.get("mail")), "An email")
+    line = f"Email sent: {name}, to {detail.get('to')}"
+    if detail.get("delivery"):
+        line += f" · {_DELIVERY.get(str(detail['delivery']), str(detail['delivery']))}"
+    if detail.get("opened"):
+        line += " · opened from the link"
+    return line
 
 
 def poster(title_id: str) -> str:

@@ -147,6 +147,14 @@ class SqlLinkStore:
         )
         return bool((await self._connection.execute(query)).scalar())
 
+    async def opened(self, message_ids: Sequence[str]) -> set[str]:
+        if not message_ids:
+            return set()
+        query = select(mail_links.c.message_id).where(
+            mail_links.c.message_id.in_(list(message_ids)), mail_links.c.opened_at.is_not(None)
+        )
+        return {row.message_id for row in await self._connection.execute(query)}
+
 
 def _message_values(message: Message) -> dict[str, Any]:
     return {
