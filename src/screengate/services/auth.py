@@ -71,7 +71,7 @@ async def sign_in(
             fresh.failed_sign_ins = 0
             fresh.password_hash = rehashed or fresh.password_hash
             await uow.accounts.save(fresh)
-        device = await _device_for(
+        device, new_device = await _device_for(
             uow, ports, fresh.id, device_id, device_type, device_name, user_agent, now
         )
         # A device holds one session: signing in again ends the one it had, as signing out
@@ -95,7 +95,7 @@ async def sign_in(
         )
         await uow.sessions.add(session)
         pair = await _issue(uow, ports, session, now)
-        alerted = await alert_if_new(uow, ports, fresh, device, location, now)
+        alerted = new_device and await alert_if_new(uow, ports, fresh, device, location, now)
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
@@ -106,7 +106,7 @@ async def sign_in(
                 session_id=session.id,
                 ip=ip,
                 location=location,
-                detail={"device_type": device.type.value, "new_device": device.created_at == now},
+                detail={"device_type": device.type.value, "new_device": new_device},
             )
         )
         await uow.commit()
@@ -126,15 +126,16 @@ async def _device_for(
     device_name: str | None,
     user_agent: str | None,
     now: datetime,
-) -> Device:
-    """A device that signs in again keeps its identity (and its place in the list)."""
+) -> tuple[Device, bool]:
+    """A device that signs in again keeps its identity (and its place in the list); True
+    when the device is new to the account."""
     if device_id:
         known = await uow.devices.get(account_id, DeviceId(device_id))
         if known is not None and known.type == device_type:
             if device_name:
                 known.name = choose_device_name(device_name, None, device_type)
                 await uow.devices.save(known)
-            return known
+            return known, False
     device = Device(
         id=DeviceId(ports.tokens.new_id()),
         account_id=account_id,
@@ -144,7 +145,7 @@ async def _device_for(
         user_agent=user_agent[:512] if user_agent else None,
     )
     await uow.devices.add(device)
-    return device
+    return device, True
 
 
 async def _record_failure(ports: Ports, account: Account, ip: str | None) -> None:
