@@ -4,7 +4,7 @@ No bearer token: the mailed link's token is the proof."""
 
 from __future__ import annotations
 
-from litestar import Response, Router, post
+from litestar import MediaType, Response, Router, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
 
@@ -22,6 +22,7 @@ from screengate.services import email_change, recovery
 @post(
     "/password-reset",
     status_code=202,
+    media_type=MediaType.TEXT,
     responses=problems(429),
     description="Mail a reset link if the email has an account. 202 whether or not it has "
     "one, in the same time: the lookup and the mail happen after the answer has gone.",
@@ -33,6 +34,7 @@ async def ask_for_reset(
     return Response(
         content=b"",
         status_code=202,
+        media_type=MediaType.TEXT,
         background=BackgroundTask(recovery.mail_reset_link, ports, email, ip),
     )
 

@@ -95,7 +95,6 @@ async def sign_in(
         )
         await uow.sessions.add(session)
         pair = await _issue(uow, ports, session, now)
-        alerted = new_device and await alert_if_new(uow, ports, fresh, device, location, now)
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
@@ -109,6 +108,7 @@ async def sign_in(
                 detail={"device_type": device.type.value, "new_device": new_device},
             )
         )
+        alerted = new_device and await alert_if_new(uow, ports, fresh, device, location, now)
         await uow.commit()
     if alerted:
         mail_committed(ports)
