@@ -79,6 +79,7 @@ def test_the_sender_gives_up_after_its_bound_and_says_so(
 
 
 @pytest.mark.postgres
+@pytest.mark.serial  # two servers and twenty accounts at once
 def test_two_instances_on_one_outbox_send_each_message_exactly_once(
     tmp_path: Path,
 ) -> None:

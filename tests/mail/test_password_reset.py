@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from tests.support.api import PASSWORD, new_email, sign_in, sign_up
 from tests.support.live_server import LiveServer
@@ -149,6 +150,7 @@ def test_an_email_with_a_line_break_gets_202_and_mails_nobody(
     assert inbox.to("thief@example.net") == []
 
 
+@pytest.mark.serial  # compares answer times: alone, not beside another test's load
 def test_known_and_unknown_emails_answer_in_the_same_time(
     client: httpx.Client, inbox: Inbox
 ) -> None:
