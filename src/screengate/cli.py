@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import shlex
 from collections.abc import Awaitable, Callable
@@ -120,6 +121,9 @@ def serve(
             f"so the throttle lets up to {workers} times as many guesses through."
         )
     url = _base_url(host, port)
+    # The workers read their settings afresh: mailed links point here unless
+    # SCREENGATE_PUBLIC_URL says otherwise.
+    os.environ["SCREENGATE_HOST"], os.environ["SCREENGATE_PORT"] = host, str(port)
     backpressure = backpressure or connection_budget()
     out.print(f"[bold]screengate[/] on [cyan]{url}[/]  (API docs: {url}/docs)", soft_wrap=True)
     out.print(

@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     # smtp://user:pass@host:587?starttls, smtps://user:pass@host:465 (TLS from the start).
     smtp_url: str | None = None
     mail_from: str = "screengate <no-reply@screengate.localhost>"
-    # Where mailed links point: the address people open the website at.
-    public_url: str = "http://127.0.0.1:8000"
+    # Where mailed links point: the address people open the website at. Unset: this server's
+    # own address (http://host:port), right for `make run`, wrong behind a proxy.
+    public_url: str = ""
     mail_folder: Path = Path("var/mail")
     # The sender looks for due mail this often (and at once after a change that mails).
     mail_poll_seconds: float = Field(default=2.0, gt=0, le=60)
@@ -109,9 +110,17 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
+        if url and not url.startswith(("http://", "https://")):
             raise ValueError("SCREENGATE_PUBLIC_URL starts with http:// or https://")
         return url.rstrip("/")
+
+    @property
+    def link_base(self) -> str:
+        """Where mailed links point: SCREENGATE_PUBLIC_URL, else this server's own address."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @field_validator("plans")
     @classmethod

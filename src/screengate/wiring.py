@@ -135,7 +135,7 @@ async def open_ports(
                 per_address=settings.password_reset_limit_per_address,
                 fallback=MemoryCounters() if settings.redis_url else None,
             ),
-            public_url=settings.public_url,
+            public_url=settings.link_base,
             postman=sender,
         )
         async with _running(bus, presence, watcher), _sending(sender, send_mail):

@@ -78,3 +78,14 @@ def test_every_kind_of_mail_has_a_subject_a_text_and_an_html_part() -> None:
     # A device's name is the user's text: escaped in HTML, as is in plain text.
     assert "&lt;b&gt;Hotel TV&lt;/b&gt;" in alert.html
     assert "<b>Hotel TV</b>" in alert.text
+
+
+def test_links_point_at_the_public_url_or_else_at_this_server() -> None:
+    from screengate.config import Settings
+
+    assert Settings(host="127.0.0.1", port=8731).link_base == "http://127.0.0.1:8731"
+    assert Settings(host="::1", port=8000).link_base == "http://[::1]:8000"
+    public = Settings(public_url="https://watch.example.com/", port=8731)
+    assert public.link_base == "https://watch.example.com"
+    with pytest.raises(ValueError, match="http"):
+        Settings(public_url="javascript:alert(1)")
