@@ -128,3 +128,30 @@ def test_the_tv_sign_in_says_where_to_reset_a_forgotten_password(
     tv = new_device(TV_BROWSER)
     page = tv.open("/tv/sign-in")
     expect(page.locator("#forgot-password")).to_contain_text("https://tv.example/forgot-password")
+
+
+def test_account_email_changes_only_once_the_new_address_confirms(
+    api: httpx.Client, new_device: NewDevice, mail_folder: Path
+) -> None:
+    account = sign_up(api)
+    laptop = new_device()
+    page = sign_in_on_web(laptop, account.email, PASSWORD)
+    page.locator("[data-profile]").first.click()
+    page = laptop.open("/account")
+    page.get_by_role("link", name=re.compile("^Email")).click()
+    new = f"moved-{account.email}"
+    page.get_by_label("New email").fill(new)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Send a confirmation link").click()
+    expect(page.locator("#email-sent")).to_contain_text(f"Check {new}")
+
+    confirmation = mail_to(mail_folder, new, "Confirm your new email")
+    page = new_device().open(local_link(confirmation))
+    expect(page.get_by_role("heading", name="Use this email?")).to_be_visible()
+    page.get_by_role("button", name="Confirm the new email").click()
+    expect(page.get_by_role("heading", name="Done")).to_be_visible()
+
+    told = mail_to(mail_folder, account.email, "Your screengate email was changed")
+    page = laptop.open("/account")
+    expect(page.locator(".lead")).to_contain_text(new)
+    assert "/confirm-email?token=" in local_link(told)
