@@ -187,6 +187,10 @@ def test_an_untrusted_certificate_is_refused_and_tried_again_later(
             "smtps://u:p@mail.example.com",
             SmtpServer("mail.example.com", 465, "u", "p", True, False),
         ),
+        (
+            "smtps://mail.example.com?starttls",
+            SmtpServer("mail.example.com", 465, None, None, True, False),
+        ),
     ],
 )
 def test_the_smtp_url_is_read_as_documented(url: str, expected: SmtpServer) -> None:

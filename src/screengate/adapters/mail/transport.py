@@ -66,7 +66,9 @@ class SmtpServer:
         parts = urlsplit(url)
         query = parse_qs(parts.query, keep_blank_values=True)
         use_tls = parts.scheme == "smtps"
-        start_tls = "starttls" in query and query["starttls"][0].lower() not in ("0", "false")
+        # smtps:// is TLS from the first byte: there is nothing left to upgrade.
+        asked = "starttls" in query and query["starttls"][0].lower() not in ("0", "false")
+        start_tls = asked and not use_tls
         default_port = 465 if use_tls else (587 if start_tls else 25)
         return cls(
             hostname=parts.hostname or "localhost",
