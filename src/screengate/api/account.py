@@ -12,7 +12,7 @@ from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import AccountOut, ActivityPageOut, ChangeEmail, ChangePassword
 from screengate.ports import Ports
 from screengate.services import accounts, email_change
-from screengate.services.activity import MAX_PAGE, security_activity
+from screengate.services.activity import MAX_CURSOR, MAX_PAGE, security_activity
 
 
 @get("/", responses=problems(*AUTHED))
@@ -54,7 +54,7 @@ async def change_email(
 async def activity(
     ports: Ports,
     device: Device,
-    cursor: Annotated[int | None, Parameter(ge=1, required=False)] = None,
+    cursor: Annotated[int | None, Parameter(ge=1, le=MAX_CURSOR, required=False)] = None,
     limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
 ) -> ActivityPageOut:
     page = await security_activity(ports, device, cursor=cursor, limit=limit)

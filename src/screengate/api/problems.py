@@ -35,6 +35,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.InvalidLink: 400,
     errors.PasswordResetRequired: 403,
     errors.DeviceNotFound: 404,
+    errors.DeviceLimit: 409,
     errors.ProfileNotFound: 404,
     errors.ProfileLimit: 409,
     errors.ProfileNameTaken: 409,

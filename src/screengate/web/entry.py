@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from screengate.api.deps import ports_of
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
+    DeviceLimit,
     EmailTaken,
     InvalidCredentials,
     InvalidEmail,
@@ -94,6 +95,15 @@ async def sign_in(
             next_url=next_url,
             errors=FormErrors(error.detail),
             status=403,
+        )
+    except DeviceLimit as error:
+        return _sign_in_form(
+            request,
+            surface,
+            email=email,
+            next_url=next_url,
+            errors=FormErrors(error.detail),
+            status=409,
         )
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
