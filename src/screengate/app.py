@@ -24,6 +24,7 @@ from screengate.gate import ActingDevice, BodyDeadline
 from screengate.headers import DocsPolicy, secure_headers
 from screengate.logs import configure_logging
 from screengate.ports import Clock
+from screengate.sweeping import sweeping
 from screengate.web.deps import WebKeys
 from screengate.wiring import open_ports, web_secret
 
@@ -39,7 +40,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             app.state.ports = ports
             # Before the first request: the pages sign with it (it may live in the database).
             app.state.web_keys = WebKeys((await web_secret(settings, ports.clock)).encode())
-            yield
+            # Temporary sign-ins and stream leases end on time (sweeping.py).
+            async with sweeping(ports, settings.sweep_seconds):
+                yield
 
     metrics = PrometheusConfig(
         app_name="screengate",

@@ -21,6 +21,8 @@ class DownloadEndReason(StrEnum):
     EXPIRED = "expired"
     TOKEN_REUSE = "token_reuse"
     OPERATOR = "operator"
+    # A "sign in until..." ran out (or its owner ended it early).
+    TEMPORARY_ACCESS_ENDED = "temporary_access_ended"
 
 
 @dataclass(slots=True)

@@ -103,6 +103,7 @@ _REASONS = {
     "expired": "the session expired",
     "token_reuse": "its credentials were used twice",
     "operator": "customer support",
+    "temporary_access_ended": "its temporary sign-in ended",
 }
 
 

@@ -14,6 +14,7 @@ from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
 from screengate.adapters.sql.stores import (
     SqlAccountStore,
     SqlCredentialStore,
+    SqlDeviceAuthorizationStore,
     SqlDeviceStore,
     SqlDownloadStore,
     SqlProfileStore,
@@ -26,6 +27,7 @@ from screengate.domain.ids import AccountId
 from screengate.ports import (
     AccountStore,
     CredentialStore,
+    DeviceAuthorizationStore,
     DeviceStore,
     DownloadStore,
     ProfileStore,
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
     events: SecurityLog
     streams: StreamStore
     downloads: DownloadStore
+    device_authorizations: DeviceAuthorizationStore
 
     def __init__(
         self,
@@ -100,6 +103,7 @@ class SqlUnitOfWork:
         self.events = SqlSecurityLog(connection)
         self.streams = SqlStreamStore(connection)
         self.downloads = SqlDownloadStore(connection)
+        self.device_authorizations = SqlDeviceAuthorizationStore(connection)
         return self
 
     async def __aexit__(
