@@ -15,7 +15,17 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from screengate import web
-from screengate.api import account, auth, devices, downloads, events, health, profiles, streams
+from screengate.api import (
+    account,
+    auth,
+    device_codes,
+    devices,
+    downloads,
+    events,
+    health,
+    profiles,
+    streams,
+)
 from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.api.swagger import OfflineSwagger
@@ -58,6 +68,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             auth.router,
             account.router,
             devices.router,
+            device_codes.temporary_sign_ins,
+            device_codes.device_authorizations,
+            device_codes.oauth,
             profiles.router,
             streams.router,
             downloads.router,

@@ -140,7 +140,7 @@ async def end_and_log(
         SignedOutDevice(e.device_id, e.device_name or UNKNOWN_DEVICE, False, e.session_id)
         for e in ending
     ]
-    voided = await _void_codes(uow, ports, scope, reason, now) if _everywhere(scope) else ()
+    voided = await void_codes(uow, ports, scope, reason, now) if _everywhere(scope) else ()
     return SignOutReceipt(
         sign_out=outcome, devices=signed_out, announcement=announcement, voided_codes=voided
     )
@@ -152,11 +152,12 @@ def _everywhere(scope: SignOutScope) -> bool:
     return scope.session_id is None and scope.device_id is None
 
 
-async def _void_codes(
+async def void_codes(
     uow: UnitOfWork, ports: Ports, scope: SignOutScope, reason: SignOutReason, now: datetime
 ) -> tuple[str, ...]:
     """A TV code of the account that no device has collected tokens for yet dies with the
-    others: an approval given before the account was taken back signs nothing in after."""
+    others: an approval given before the account was taken back signs nothing in after.
+    Inside the caller's transaction; announce() (or the caller) tells the TVs afterwards."""
     voided = []
     for authorization in await uow.device_authorizations.claimed(scope.account_id):
         authorization.status = AuthorizationStatus.VOIDED
