@@ -328,15 +328,18 @@ def _code_event(
     )
 
 
-async def code_status(ports: Ports, authorization_id: str, device_code: str) -> str:
-    """For the TV page: where its code stands ("pending", "approved", ...), judged by time too."""
+async def showing(ports: Ports, device_code: str | None) -> DeviceAuthorization | None:
+    """For the TV page: the code its device code stands for, if it can still be shown (or
+    collected): waiting or approved, and in time."""
+    if not device_code or len(device_code) > 512:
+        return None
     async with ports.reader() as uow:
         found = await uow.device_authorizations.by_device_code(hash_token(device_code))
-    if found is None or found.id != authorization_id:
-        return AuthorizationStatus.EXPIRED.value
-    if found.status is AuthorizationStatus.PENDING and found.has_expired(ports.clock.now()):
-        return AuthorizationStatus.EXPIRED.value
-    return found.status.value
+    if found is None or found.has_expired(ports.clock.now()):
+        return None
+    if found.status not in {AuthorizationStatus.PENDING, AuthorizationStatus.APPROVED}:
+        return None
+    return found
 
 
 def _iso(at: datetime) -> str:
