@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     device_code_interval_seconds: int = Field(default=5, ge=1, le=60)
     code_limit_per_account: str = "10/15 minutes"
     code_limit_per_client: str = "10/15 minutes"
-    device_code_requests_per_client: str = "30/minute;300/hour"
+    # Generous: a hotel's TVs share one address, and each TV page keeps its code while it lasts.
+    device_code_requests_per_client: str = "120/minute;2000/hour"
     # "Sign in until...": the shortest temporary sign-in (tests shorten it); the longest is
     # 30 days. The server checks this often for temporary sign-ins and stream leases that
     # have run out, and ends them.

@@ -20,13 +20,13 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from screengate.budget import EventStreamBudget
 from screengate.domain.device_codes import AuthorizationStatus, DeviceAuthorization, shown
 from screengate.domain.devices import DeviceType
-from screengate.domain.errors import DeviceFlowError, SignedOut
+from screengate.domain.errors import DeviceFlowError, SignedOut, TooManyAttempts, wait_in_words
 from screengate.ports import Ports
 from screengate.services import device_codes
 from screengate.web.cookies import cleared_cookies, cookie, send_later, session_cookies
 from screengate.web.entry import Next, Reason, sign_in_form
 from screengate.web.errors import go_to
-from screengate.web.forms import local_path
+from screengate.web.forms import FormErrors, local_path
 from screengate.web.render import page, signed_out_detail
 from screengate.web.session import NotSignedIn, Refresher, current_viewer
 from screengate.web.surfaces import TV
@@ -164,7 +164,12 @@ async def tv_sign_in_page(
         return sign_in_form(request, TV, reason=reason, next_url=next_url)
     user_agent = request.headers.get("user-agent")
     seen = ports.namer.name_for(user_agent)
-    found, _ = await code_to_show(request, ports, ip, f"TV app ({seen})" if seen else "TV app")
+    try:
+        found, _ = await code_to_show(request, ports, ip, f"TV app ({seen})" if seen else "TV app")
+    except TooManyAttempts as error:
+        # This network asked for too many codes: email and password still work.
+        busy = f"Codes are paused here for {wait_in_words(error.retry_after_seconds)}."
+        return sign_in_form(request, TV, reason=reason, next_url=next_url, errors=FormErrors(busy))
     if not isinstance(found, DeviceAuthorization):  # pragma: no cover - read back at once
         raise NotSignedIn()
     detail = CODE_DENIED if reason == "code_denied" else signed_out_detail(reason)
