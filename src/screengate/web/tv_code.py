@@ -64,7 +64,11 @@ async def code_to_show(
 
 def qr_svg(uri: str) -> str:
     """The QR code as inline SVG (segno): dark modules on white, with a quiet zone."""
-    return str(segno.make(uri, error="m").svg_inline(scale=6, border=3, dark="#000", light="#fff"))
+    return str(
+        segno.make(uri, error="m").svg_inline(
+            scale=6, border=3, dark="#000", light="#fff", omitsize=True
+        )
+    )
 
 
 def code_context(
