@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
@@ -18,8 +19,11 @@ from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import (
     DeviceApproved,
     DeviceAuthorizationOut,
+    DeviceCodeAnswer,
     DeviceCodeDevice,
     DeviceDecision,
+    OAuthError,
+    OAuthTokens,
     SignedInUntil,
     SignedInUntilOut,
 )
@@ -60,10 +64,25 @@ async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
     )
 
 
-@post("/device_authorization", status_code=200, include_in_schema=True)
+def _oauth_errors(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(
+            data_container=OAuthError,
+            description="An OAuth error (RFC 6749 §5.2), not a problem+json",
+            media_type="application/json",
+            generate_examples=False,
+        )
+        for status in statuses
+    }
+
+
+OAUTH_ERRORS = _oauth_errors(400, 413, 429)
+
+
+@post("/device_authorization", status_code=200, responses=OAUTH_ERRORS)
 async def device_authorization(
     request: Request[Any, Any, Any], ports: Ports, ip: str | None
-) -> Response[Any]:
+) -> Response[DeviceCodeAnswer]:
     """RFC 8628 §3.1-3.2: a code for the device to show. Form (or JSON) `client_id`, and
     optionally `device_type` and `device_name` (what the approving person is shown)."""
     fields = await _fields(request)
@@ -80,19 +99,21 @@ async def device_authorization(
         user_agent=request.headers.get("user-agent"),
     )
     uri = verification_uri(request)
-    body = {
-        "device_code": issued.device_code,
-        "user_code": issued.user_code,
-        "verification_uri": uri,
-        "verification_uri_complete": f"{uri}?code={quote(issued.user_code)}",
-        "expires_in": issued.expires_in,
-        "interval": issued.interval,
-    }
+    body = DeviceCodeAnswer(
+        device_code=issued.device_code,
+        user_code=issued.user_code,
+        verification_uri=uri,
+        verification_uri_complete=f"{uri}?code={quote(issued.user_code)}",
+        expires_in=issued.expires_in,
+        interval=issued.interval,
+    )
     return Response(body, status_code=200, headers=NO_STORE)
 
 
-@post("/token", status_code=200)
-async def token(request: Request[Any, Any, Any], ports: Ports, ip: str | None) -> Response[Any]:
+@post("/token", status_code=200, responses=OAUTH_ERRORS)
+async def token(
+    request: Request[Any, Any, Any], ports: Ports, ip: str | None
+) -> Response[OAuthTokens]:
     """RFC 8628 §3.4-3.5: the device polls with its device code; its tokens once approved."""
     fields = await _fields(request)
     if fields.get("grant_type") != DEVICE_CODE_GRANT:
@@ -100,21 +121,21 @@ async def token(request: Request[Any, Any, Any], ports: Ports, ip: str | None) -
     pair = await device_codes.collect_tokens(
         ports, fields.get("device_code", ""), fields.get("client_id"), ip
     )
-    body = {
-        "access_token": pair.access_token,
-        "token_type": "Bearer",
-        "expires_in": pair.expires_in,
-        "refresh_token": pair.refresh_token,
-        "session_id": pair.session_id,
-        "device_id": pair.device_id,
-    }
+    body = OAuthTokens(
+        access_token=pair.access_token,
+        token_type="Bearer",  # noqa: S106 - the scheme name, not a secret
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        session_id=pair.session_id,
+        device_id=pair.device_id,
+    )
     return Response(body, status_code=200, headers=NO_STORE)
 
 
 def _oauth_error(
     status: int, error: str, description: str | None, headers: dict[str, str] | None = None
 ) -> Response[Any]:
-    body = {"error": error, **({"error_description": description} if description else {})}
+    body = OAuthError(error=error, error_description=description)
     return Response(body, status_code=status, headers={**NO_STORE, **(headers or {})})
 
 

@@ -406,3 +406,33 @@ class SignedInUntil(Body):
 class SignedInUntilOut(Struct):
     device_id: str
     signed_in_until: datetime
+
+
+class DeviceCodeAnswer(Struct):
+    """RFC 8628 §3.2."""
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+
+
+class OAuthTokens(Struct):
+    """RFC 6749 §5.1, with the device's ids."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    refresh_token: str
+    session_id: str
+    device_id: str
+
+
+class OAuthError(Struct, omit_defaults=True):
+    """RFC 6749 §5.2: `error` is authorization_pending, slow_down, access_denied,
+    expired_token, invalid_grant, unsupported_grant_type or invalid_request."""
+
+    error: str
+    error_description: str | None = None
