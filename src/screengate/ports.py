@@ -474,6 +474,9 @@ class Views(Protocol[V]):
 
     def get(self, account_id: AccountId) -> V | None: ...
 
+    async def read_through(self, account_id: AccountId, read: Callable[[], Awaitable[V]]) -> V:
+        """The cached view, else `read()`'s, one read shared by the requests that want it."""
+
     def generation(self, account_id: AccountId) -> int:
         """Read before the store read; put() keeps the view only if it is unchanged."""
 

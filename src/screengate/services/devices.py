@@ -17,12 +17,12 @@ from screengate.services.views import AccountDevices, DeviceView, LastActivity, 
 async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
     """Most recently seen first. A device whose session lapsed is no longer signed in."""
     now = ports.clock.now()
-    found = ports.device_lists.get(principal.account_id)
-    if found is None:
-        generation = ports.device_lists.generation(principal.account_id)
+
+    async def read() -> AccountDevices:
         async with ports.reader() as uow:
-            found = await _read(ports, uow, principal.account_id, now)
-        ports.device_lists.put(principal.account_id, found, generation)
+            return await _read(ports, uow, principal.account_id, now)
+
+    found = await ports.device_lists.read_through(principal.account_id, read)
     return _shape(found, principal.session_id, now, ports.policy)
 
 
