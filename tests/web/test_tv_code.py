@@ -51,6 +51,7 @@ def tv_showing_a_code(new_device: NewDevice, shot: str | None = None) -> tuple[P
     return page, code
 
 
+@pytest.mark.serial  # holds a deadline: "within a second"
 def test_a_tv_shows_a_code_a_phone_approves_it_until_tomorrow_and_the_tv_moves_on_at_once(
     server: LiveServer, api: httpx.Client, new_device: NewDevice
 ) -> None:
