@@ -11,7 +11,11 @@ from typing import Protocol, Self, TypeVar
 
 from screengate.domain.accounts import Account
 from screengate.domain.catalogue import Catalogue
-from screengate.domain.device_codes import DeviceAuthorization, DeviceCodePolicy
+from screengate.domain.device_codes import (
+    AuthorizationStatus,
+    DeviceAuthorization,
+    DeviceCodePolicy,
+)
 from screengate.domain.devices import Device
 from screengate.domain.downloads import Download
 from screengate.domain.events import SecurityEvent
@@ -178,6 +182,16 @@ class DeviceAuthorizationStore(Protocol):
         """The most recent authorization with this (normalised) user code."""
 
     async def save(self, authorization: DeviceAuthorization) -> None: ...
+
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        """Save it only if the stored one still has `status` and no other account (atomic: of
+        two accounts, or two approvals, racing for one code exactly one wins). True if saved."""
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        """Record a poll (its time, the interval it leaves) and nothing else, so a poll can
+        never undo a decision made meanwhile."""
 
     async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
         """This account's codes not yet spent: looked up and waiting, or approved and not yet

@@ -197,6 +197,59 @@ def test_a_code_hands_out_tokens_once_and_is_approved_once(
     assert oauth_error(poll(tv, code["device_code"])) == "invalid_grant"
 
 
+def test_approvals_racing_for_one_code_sign_in_one_device_of_one_account(
+    server: LiveServer, client: httpx.Client, tv: httpx.Client
+) -> None:
+    code = ask_for_code(tv)
+    phones = [owner(client), owner(client)] * 4  # two accounts, four approvals each
+    statuses: list[tuple[int, str]] = []
+
+    def race(phone: Device) -> None:
+        answer = approve(client, phone, code["user_code"])
+        statuses.append((answer.status_code, phone.email))
+
+    threads = [threading.Thread(target=race, args=(phone,)) for phone in phones]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    won = [email for status, email in statuses if status == 200]
+    assert len(won) == 1, statuses
+    assert sorted(status for status, _ in statuses) == [200] + [404] * 7
+    server.clock.advance(INTERVAL)
+    tokens = poll(tv, code["device_code"]).json()
+    winner = next(p for p in phones if p.email == won[0])
+    listed = client.get("/v1/devices", headers=winner.auth).json()
+    assert tokens["device_id"] in [d["device_id"] for d in listed]
+    for other in {p.email: p for p in phones if p.email != won[0]}.values():
+        assert all(
+            d["device_id"] != tokens["device_id"]
+            for d in client.get("/v1/devices", headers=other.auth).json()
+        )
+
+
+def test_polls_racing_with_one_device_code_hand_out_tokens_once(
+    server: LiveServer, client: httpx.Client, tv: httpx.Client
+) -> None:
+    code = ask_for_code(tv)
+    assert approve(client, owner(client), code["user_code"]).status_code == 200
+    server.clock.advance(INTERVAL)
+    answers: list[httpx.Response] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(poll(tv, code["device_code"])))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(a.status_code for a in answers) == [200] + [400] * 5
+    assert {a.json()["error"] for a in answers if a.status_code == 400} <= {
+        "invalid_grant",
+        "slow_down",
+    }
+
+
 def test_the_token_endpoint_refuses_what_is_not_a_device_code_grant(tv: httpx.Client) -> None:
     assert oauth_error(poll(tv, "not-a-code-we-gave")) == "invalid_grant"
     other = tv.post("/oauth/token", data={"grant_type": "password", "device_code": "x"})

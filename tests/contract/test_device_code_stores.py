@@ -143,3 +143,38 @@ async def test_streams_nobody_renewed_are_found_until_they_are_ended(
     async with uow_factory() as uow:
         lapsed = await uow.streams.lapsed(T0 + timedelta(seconds=100), 10)
     assert [s.id for s in lapsed] == [stale.id]
+
+
+async def test_a_code_is_saved_only_while_it_has_the_status_and_no_other_account(
+    uow_factory: UowFactory,
+) -> None:
+    first, _, _ = await a_signed_in_device(uow_factory)
+    second, _, _ = await a_signed_in_device(uow_factory)
+    code = make_authorization()
+    await add(uow_factory, code)
+    pending = AuthorizationStatus.PENDING
+    async with uow_factory() as uow:
+        mine = replace(code, account_id=first.id)
+        assert await uow.device_authorizations.save_if(mine, pending)
+        assert not await uow.device_authorizations.save_if(
+            replace(code, account_id=second.id), pending
+        )
+        approved = replace(mine, status=AuthorizationStatus.APPROVED)
+        assert await uow.device_authorizations.save_if(approved, pending)
+        assert not await uow.device_authorizations.save_if(approved, pending)  # approved once
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.device_authorizations.by_device_code(code.device_code_hash) == approved
+
+
+async def test_a_poll_records_its_time_and_interval_and_nothing_else(
+    uow_factory: UowFactory,
+) -> None:
+    code = make_authorization(status=AuthorizationStatus.APPROVED)
+    await add(uow_factory, code)
+    async with uow_factory() as uow:
+        await uow.device_authorizations.polled(code.id, T0 + timedelta(seconds=7), 10)
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.device_authorizations.by_device_code(code.device_code_hash)
+    assert found == replace(code, last_polled_at=T0 + timedelta(seconds=7), interval_seconds=10)

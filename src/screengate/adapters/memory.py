@@ -355,6 +355,25 @@ class MemoryDeviceAuthorizationStore(_Stores):
     async def save(self, authorization: DeviceAuthorization) -> None:
         self.state.device_authorizations[authorization.id] = replace(authorization)
 
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        stored = self.state.device_authorizations.get(authorization.id)
+        if (
+            stored is None
+            or stored.status is not status
+            or stored.account_id not in (None, authorization.account_id)
+        ):
+            return False
+        self.state.device_authorizations[authorization.id] = replace(authorization)
+        return True
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        stored = self.state.device_authorizations.get(authorization_id)
+        if stored is not None:
+            stored.last_polled_at = at
+            stored.interval_seconds = interval_seconds
+
     async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
         return [
             replace(a)

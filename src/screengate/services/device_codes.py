@@ -126,7 +126,9 @@ async def collect_tokens(
                 raise DeviceFlowError("invalid_grant", "Unknown device_code")
         answer = authorization.poll(now, pace=pace)
         if answer is not PollAnswer.APPROVED:
-            await uow.device_authorizations.save(authorization)
+            await uow.device_authorizations.polled(
+                authorization.id, now, authorization.interval_seconds
+            )
             await uow.commit()
             raise DeviceFlowError(answer.value, _WHY[answer])
         pair = await _sign_in(uow, ports, authorization, ip, now)
@@ -280,7 +282,10 @@ async def _decide(
         await uow.devices.add(device)
         authorization.device_id = device.id
     authorization.decide(approve, principal.device_id, now, until)
-    await uow.device_authorizations.save(authorization)
+    if not await uow.device_authorizations.save_if(authorization, AuthorizationStatus.PENDING):
+        # Decided (or looked up by another account) since it was read: this decision is too
+        # late, and nothing of it stays (the unit of work rolls back).
+        raise CodeNotFound()
     by = await uow.devices.get(principal.account_id, principal.device_id)
     kind = EventKind.DEVICE_CODE_APPROVED if approve else EventKind.DEVICE_CODE_DENIED
     entry = _code_event(kind, authorization, now)

@@ -415,6 +415,30 @@ class SqlDeviceAuthorizationStore(SqlStore):
             .values(_authorization_values(authorization))
         )
 
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        # On PostgreSQL a racing UPDATE waits for the first to commit, then finds the status
+        # changed and updates nothing.
+        table = device_authorizations
+        result = await self._connection.execute(
+            update(table)
+            .where(
+                table.c.id == authorization.id,
+                table.c.status == status.value,
+                table.c.account_id.is_(None) | (table.c.account_id == authorization.account_id),
+            )
+            .values(_authorization_values(authorization))
+        )
+        return result.rowcount == 1
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        await self._connection.execute(
+            update(device_authorizations)
+            .where(device_authorizations.c.id == authorization_id)
+            .values(last_polled_at=at, interval_seconds=interval_seconds)
+        )
+
     async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
         query = select(device_authorizations).where(
             device_authorizations.c.account_id == account_id,
