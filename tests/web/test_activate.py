@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -160,3 +161,19 @@ def test_a_kids_profile_cannot_approve_a_tv(
     csrf = csrf_of(browser_like.get("/browse"))
     refused = browser_like.post("/activate", data={"code": code, "_csrf_token": csrf})
     assert refused.status_code == 403
+
+
+def test_the_tv_shows_a_new_code_by_itself_once_its_code_runs_out(server: LiveServer) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=15.0) as tv:
+        first = re.search(r"data-user-code[^>]*>([A-Z-]+)<", tv.get("/tv/sign-in").text)
+        again = re.search(r"data-user-code[^>]*>([A-Z-]+)<", tv.get("/tv/sign-in").text)
+        assert first
+        assert again
+        assert again.group(1) == first.group(1)  # the same code while it lasts
+        server.clock.advance(timedelta(minutes=10))
+        with tv.stream("GET", "/tv/sign-in/code/events") as events:
+            told = [line for line in events.iter_lines() if line.startswith("data:")]
+        assert told == ['data: {"outcome": "expired"}']  # the page then asks for a new one
+        renewed = re.search(r"data-user-code[^>]*>([A-Z-]+)<", tv.get("/tv/sign-in").text)
+        assert renewed
+        assert renewed.group(1) != first.group(1)
