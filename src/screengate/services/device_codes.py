@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from screengate.domain.device_codes import (
     AuthorizationStatus,
@@ -133,7 +134,7 @@ async def collect_tokens(
             raise DeviceFlowError(answer.value, _WHY[answer])
         pair = await _sign_in(uow, ports, authorization, ip, now)
         await uow.commit()
-    await account_changed(ports, pair_account(authorization))
+    await account_changed(ports, _account_of(authorization))
     return pair
 
 
@@ -146,7 +147,7 @@ _WHY = {
 }
 
 
-def pair_account(authorization: DeviceAuthorization) -> AccountId:
+def _account_of(authorization: DeviceAuthorization) -> AccountId:
     if authorization.account_id is None:  # pragma: no cover - approved means claimed
         raise DeviceFlowError("invalid_grant")
     return authorization.account_id
@@ -155,7 +156,7 @@ def pair_account(authorization: DeviceAuthorization) -> AccountId:
 async def _sign_in(
     uow: UnitOfWork, ports: Ports, authorization: DeviceAuthorization, ip: str | None, now: datetime
 ) -> TokenPair:
-    account_id = pair_account(authorization)
+    account_id = _account_of(authorization)
     device_id = authorization.device_id
     device = await uow.devices.get(account_id, device_id) if device_id else None
     if device is None:
@@ -354,8 +355,6 @@ def _iso(at: datetime) -> str:
 def suggested_ends(now: datetime, tz: str | None) -> list[tuple[str, datetime]]:
     """The "Sign in until..." choices a page offers: 4 hours, tomorrow 11:00 (in the person's
     own time zone when the page knows it), 3 days."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
