@@ -315,6 +315,10 @@ class TokenSource(Protocol):
     def new_id(self) -> str:
         """A fresh identifier for an account, profile, device or session."""
 
+    def user_code(self) -> str:
+        """A code for a TV to show (RFC 8628 §6.1): USER_CODE_LENGTH characters drawn from
+        USER_CODE_ALPHABET (domain/device_codes.py)."""
+
 
 class PasswordHasher(Protocol):
     async def hash(self, secret: str) -> str: ...

@@ -19,7 +19,7 @@ from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.throttle import LimitsCodeThrottle, MemoryCounters
 from screengate.adapters.views import LocalViews
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue
-from screengate.domain.device_codes import DeviceCodePolicy
+from screengate.domain.device_codes import USER_CODE_ALPHABET, USER_CODE_LENGTH, DeviceCodePolicy
 from screengate.domain.errors import TooManyAttempts, TooManyPinAttempts
 from screengate.domain.ids import DeviceId, ProfileId
 from screengate.domain.notices import Announcement, BusMessage
@@ -53,6 +53,14 @@ class CountingTokens:
 
     def new_id(self) -> str:
         return f"id-{next(self._n):06d}"
+
+    def user_code(self) -> str:
+        """Counting in the consonants' base 20: BBBBBBBC, BBBBBBBD, ..."""
+        n, code = next(self._n), ""
+        for _ in range(USER_CODE_LENGTH):
+            n, digit = divmod(n, len(USER_CODE_ALPHABET))
+            code = USER_CODE_ALPHABET[digit] + code
+        return code
 
 
 class PlainHasher:

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from screengate.adapters.security import SecretTokenSource
 from screengate.domain.device_codes import (
     USER_CODE_ALPHABET,
     AuthorizationStatus,
     DeviceAuthorization,
     DeviceCodePolicy,
     PollAnswer,
-    new_user_code,
     normalise_user_code,
     shown,
 )
@@ -49,7 +49,7 @@ def authorization(**fields: object) -> DeviceAuthorization:
 
 def test_a_new_code_is_eight_consonants_and_is_shown_in_two_halves() -> None:
     for _ in range(200):
-        code = new_user_code()
+        code = SecretTokenSource().user_code()
         assert len(code) == 8
         assert set(code) <= set(USER_CODE_ALPHABET)
         assert shown(code) == f"{code[:4]}-{code[4:]}"

@@ -3,7 +3,6 @@ how long a temporary sign-in may last."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -61,10 +60,6 @@ class DeviceCodePolicy:
         if until > now + self.max_temporary:
             raise InvalidUntil(f"A temporary sign-in lasts at most {self.max_temporary.days} days.")
         return until
-
-
-def new_user_code() -> str:
-    return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
 def normalise_user_code(text: str) -> str | None:

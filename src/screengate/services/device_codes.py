@@ -11,7 +11,6 @@ from screengate.domain.device_codes import (
     AuthorizationStatus,
     DeviceAuthorization,
     PollAnswer,
-    new_user_code,
     normalise_user_code,
     shown,
 )
@@ -64,7 +63,7 @@ async def request_code(
     policy = ports.device_codes
     device_code = ports.tokens.token()
     async with ports.uow() as uow:
-        user_code = await _unused_user_code(uow)
+        user_code = await _unused_user_code(uow, ports)
         authorization = DeviceAuthorization(
             id=ports.tokens.new_id(),
             device_code_hash=hash_token(device_code),
@@ -93,10 +92,10 @@ async def request_code(
     )
 
 
-async def _unused_user_code(uow: UnitOfWork) -> str:
+async def _unused_user_code(uow: UnitOfWork, ports: Ports) -> str:
     """A code no other authorization has: collisions are one in billions, but cheap to avoid."""
     for _ in range(5):
-        code = new_user_code()
+        code = ports.tokens.user_code()
         if await uow.device_authorizations.by_user_code(code) is None:
             return code
     raise RuntimeError("no unused user code after 5 draws")  # pragma: no cover
