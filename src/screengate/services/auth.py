@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from screengate.domain.accounts import Account, normalise_email
 from screengate.domain.devices import Device, DeviceType, choose_device_name
 from screengate.domain.errors import (
+    DeviceLimit,
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
@@ -26,6 +27,7 @@ from screengate.domain.sessions import (
     TokenPair,
     follows_its_refresh,
     hash_token,
+    signed_in_devices,
 )
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.acting import act_for
@@ -71,6 +73,7 @@ async def sign_in(
         device = await _device_for(
             uow, ports, fresh.id, device_id, device_type, device_name, user_agent, now
         )
+        await ensure_room_for(uow, ports, device, now)
         # A device holds one session: signing in again ends the one it had, as signing out
         # there would (its stream stops, its downloads go), so it is listed once.
         replaced = await end_and_log(
@@ -109,6 +112,17 @@ async def sign_in(
     await announce(ports, replaced)
     await account_changed(ports, fresh.id)
     return pair
+
+
+async def ensure_room_for(uow: UnitOfWork, ports: Ports, device: Device, now: datetime) -> None:
+    """Refuse a device that would sign the account in on more devices than it may be (a
+    device signing in again holds its place). Under the account's lock, as every sign-in is."""
+    others = signed_in_devices(
+        await uow.sessions.live_for_account(device.account_id), now, ports.policy
+    )
+    others.discard(device.id)
+    if len(others) >= ports.policy.max_devices:
+        raise DeviceLimit(ports.policy.max_devices)
 
 
 async def _device_for(

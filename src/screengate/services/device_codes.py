@@ -15,14 +15,14 @@ from screengate.domain.device_codes import (
     shown,
 )
 from screengate.domain.devices import Device, DeviceType, choose_device_name
-from screengate.domain.errors import CodeNotFound, DeviceFlowError
+from screengate.domain.errors import CodeNotFound, DeviceFlowError, DeviceLimit
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.notices import CodeDecided
 from screengate.domain.sessions import Principal, Session, TokenPair, hash_token
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import account_changed
-from screengate.services.auth import issue_tokens
+from screengate.services.auth import ensure_room_for, issue_tokens
 
 MAX_CLIENT_ID = 128
 
@@ -160,6 +160,10 @@ async def _sign_in(
     device = await uow.devices.get(account_id, device_id) if device_id else None
     if device is None:
         raise DeviceFlowError("access_denied", "The device was removed from the account")
+    try:
+        await ensure_room_for(uow, ports, device, now)
+    except DeviceLimit as full:  # filled up since the approval
+        raise DeviceFlowError("access_denied", full.detail) from None
     session = Session(
         id=SessionId(ports.tokens.new_id()),
         account_id=account_id,
@@ -279,6 +283,8 @@ async def _decide(
             created_at=now,
             user_agent=authorization.user_agent,
         )
+        # The account's device limit, as at any sign-in: said to the person approving.
+        await ensure_room_for(uow, ports, device, now)
         await uow.devices.add(device)
         authorization.device_id = device.id
     authorization.decide(approve, principal.device_id, now, until)

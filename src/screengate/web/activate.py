@@ -14,7 +14,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from screengate.domain.device_codes import DeviceAuthorization, shown
-from screengate.domain.errors import CodeNotFound, InvalidUntil, TooManyAttempts
+from screengate.domain.errors import CodeNotFound, DeviceLimit, InvalidUntil, TooManyAttempts
 from screengate.ports import Ports
 from screengate.services import device_codes
 from screengate.services.device_codes import suggested_ends
@@ -102,6 +102,10 @@ async def decide_code(
         return _confirm(request, ports, found, tz, FormErrors.of(error, "until"), status=422)
     except (CodeNotFound, TooManyAttempts) as error:
         return _code_form(request, code, error)
+    except DeviceLimit as error:
+        # Nothing was decided: the code still waits while a device is signed out elsewhere.
+        errors = FormErrors(error.detail, {"code": error.detail})
+        return page(request, "activate.html", status=409, code=code, errors=errors)
     return page(request, "activate_done.html", decided=decided, code=code, tz=tz)
 
 

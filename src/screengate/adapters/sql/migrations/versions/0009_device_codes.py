@@ -1,7 +1,7 @@
 """TV sign-in with a code (RFC 8628), and temporary sign-ins.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008 (was 0006; main gained 0008 meanwhile)
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 UtcDateTime = sa.DateTime(timezone=True)
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
