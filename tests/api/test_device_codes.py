@@ -339,6 +339,17 @@ def test_wrong_codes_from_one_address_are_limited_across_accounts(
     assert statuses == [404] * 10 + [429] * 2
 
 
+def test_a_code_does_not_sign_in_more_devices_than_the_account_may_have(
+    start_server: StartServer,
+) -> None:
+    running, http = start_server(max_devices_per_account=1)
+    phone = owner(http)  # the one device the account may have
+    with httpx.Client(base_url=running.base_url, timeout=15) as device:
+        code = ask_for_code(device)
+        refused = approve(http, phone, code["user_code"])
+    assert assert_problem(refused, 409, "device_limit")
+
+
 def test_a_temporary_sign_in_ends_with_temporary_access_ended_and_can_be_extended_first(
     server: LiveServer, client: httpx.Client, tv: httpx.Client
 ) -> None:
