@@ -1,7 +1,7 @@
 """What ends by the clock alone: temporary sign-ins whose time is up, stream leases nobody
-renewed, and TV codes that ran out. Each is a plain use case over the ports, run now and then
-by a task inside the server (sweeping.py), on every instance: each end is judged under the
-account's lock, so two instances sweeping at once end a thing once."""
+renewed, and TV codes that ran out. Each is a plain use case over the ports, run every few
+seconds by the server's housekeeping (chore end_what_ran_out), on every instance: each end is
+judged under the account's lock, so two instances sweeping at once end a thing once."""
 
 from __future__ import annotations
 
