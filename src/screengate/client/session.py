@@ -43,6 +43,10 @@ EVENTS_READ_TIMEOUT = 45.0
 Exchange = Callable[[Tokens], Awaitable[Tokens]]
 
 
+# Pages of the device list a client follows at most: far more devices than an account holds.
+MAX_DEVICE_PAGES = 100
+
+
 class TokenStore(Protocol):
     """Where a device keeps its tokens. Refresh tokens rotate and a replayed one signs the
     device out, so one pair must be exchanged exactly once, even by several processes."""
@@ -198,8 +202,17 @@ class DeviceSession:
         return await self.request_as(list[Profile], "GET", "/v1/profiles")
 
     async def devices(self) -> list[Device]:
-        """Manage access and devices: most recent first, this one marked `current`."""
-        return await self.request_as(list[Device], "GET", "/v1/devices")
+        """Manage access and devices: most recent first, this one marked `current`; every page
+        (the server gives 100 a page, and a `Link: <...>; rel="next"` while more follow)."""
+        found: list[Device] = []
+        path: str | None = "/v1/devices"
+        for _ in range(MAX_DEVICE_PAGES):
+            if path is None:
+                break
+            answer = await self.request("GET", path)
+            found += _decode(answer, list[Device])
+            path = answer.links.get("next", {}).get("url")
+        return found
 
     async def sign_out(self) -> None:
         """Sign out on this device: its tokens, stream and downloads end."""
