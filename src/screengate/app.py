@@ -18,6 +18,7 @@ from screengate import housekeeping, web
 from screengate.api import (
     account,
     auth,
+    device_codes,
     devices,
     downloads,
     events,
@@ -68,6 +69,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             recovery.email_router,
             account.router,
             devices.router,
+            device_codes.temporary_sign_ins,
+            device_codes.device_authorizations,
+            device_codes.oauth,
             profiles.router,
             streams.router,
             downloads.router,

@@ -57,6 +57,21 @@ class Settings(BaseSettings):
     pin_limit_per_profile: str = "5/15 minutes;20/day"
     pin_limit_per_device: str = "10/15 minutes;30/day"
 
+    # TV sign-in with a code (RFC 8628): how long a code lives, the least time between a
+    # device's polls, and wrong codes entered by a signed-in person, per account and per
+    # address (`limits` notation). A client address may ask for this many codes.
+    device_code_seconds: int = Field(default=600, ge=60, le=1800)
+    device_code_interval_seconds: int = Field(default=5, ge=1, le=60)
+    code_limit_per_account: str = "10/15 minutes"
+    code_limit_per_client: str = "10/15 minutes"
+    # Generous: a hotel's TVs share one address, and each TV page keeps its code while it lasts.
+    device_code_requests_per_client: str = "120/minute;2000/hour"
+    # "Sign in until...": the shortest temporary sign-in (tests shorten it); the longest is
+    # 30 days. The server checks this often for temporary sign-ins and stream leases that
+    # have run out, and ends them.
+    temporary_sign_in_min_seconds: int = Field(default=900, ge=1, le=86_400)
+    sweep_seconds: float = Field(default=2.0, gt=0, le=60)
+
     plans: list[PlanSetting] = Field(
         default_factory=lambda: [_plan_setting(p) for p in DEFAULT_PLANS]
     )

@@ -11,6 +11,11 @@ from typing import Protocol, Self, TypeVar
 
 from screengate.domain.accounts import Account
 from screengate.domain.catalogue import Catalogue
+from screengate.domain.device_codes import (
+    AuthorizationStatus,
+    DeviceAuthorization,
+    DeviceCodePolicy,
+)
 from screengate.domain.devices import Device
 from screengate.domain.downloads import Download
 from screengate.domain.events import SecurityEvent
@@ -122,6 +127,9 @@ class SessionStore(Protocol):
     async def mark_confirmed(self, session_id: SessionId, at: datetime) -> bool:
         """The sign-out receipt: the device came back and was refused. True the first time."""
 
+    async def time_up(self, now: datetime, limit: int) -> list[tuple[AccountId, SessionId]]:
+        """Live temporary sign-ins whose end has come, any account's, soonest ended first."""
+
 
 class CredentialStore(Protocol):
     async def add(self, credential: Credential) -> None: ...
@@ -151,6 +159,10 @@ class StreamStore(Protocol):
 
     async def save(self, stream: Stream) -> None: ...
 
+    async def lapsed(self, now: datetime, limit: int) -> list[Stream]:
+        """Any account's streams not ended whose expiry (as the store has it) has passed,
+        earliest first: leases nobody renewed, which nothing has closed yet."""
+
     async def renew(
         self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
     ) -> bool:
@@ -171,6 +183,40 @@ class DownloadStore(Protocol):
         """Not revoked (expired or not), oldest first: what a sign-out may have to revoke."""
 
     async def save(self, download: Download) -> None: ...
+
+
+class DeviceAuthorizationStore(Protocol):
+    """The codes devices showed (RFC 8628), each found by its device code's hash or its
+    user code."""
+
+    async def add(self, authorization: DeviceAuthorization) -> None: ...
+
+    async def by_device_code(self, device_code_hash: str) -> DeviceAuthorization | None: ...
+
+    async def by_user_code(self, user_code: str) -> DeviceAuthorization | None:
+        """The most recent authorization with this (normalised) user code."""
+
+    async def save(self, authorization: DeviceAuthorization) -> None: ...
+
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        """Save it only if the stored one still has `status` and no other account (atomic: of
+        two accounts, or two approvals, racing for one code exactly one wins). True if saved."""
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        """Record a poll (its time, the interval it leaves) and nothing else, so a poll can
+        never undo a decision made meanwhile."""
+
+    async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
+        """This account's codes not yet spent: looked up and waiting, or approved and not yet
+        collected by the device."""
+
+    async def lapsed(self, now: datetime, limit: int) -> list[DeviceAuthorization]:
+        """Codes an account looked up or approved that ran out of time unspent, earliest first."""
+
+    async def prune(self, before: datetime) -> int:
+        """Forget codes that expired before `before`; how many went."""
 
 
 class SecurityLog(Protocol):
@@ -275,6 +321,9 @@ class UnitOfWork(Protocol):
     @property
     def links(self) -> LinkStore: ...
 
+    @property
+    def device_authorizations(self) -> DeviceAuthorizationStore: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -338,6 +387,10 @@ class TokenSource(Protocol):
     def new_id(self) -> str:
         """A fresh identifier for an account, profile, device or session."""
 
+    def user_code(self) -> str:
+        """A code for a TV to show (RFC 8628 §6.1): USER_CODE_LENGTH characters drawn from
+        USER_CODE_ALPHABET (domain/device_codes.py)."""
+
 
 class PasswordHasher(Protocol):
     async def hash(self, secret: str) -> str: ...
@@ -389,6 +442,29 @@ class PinThrottle(Protocol):
 
     async def forget(self, profile_id: ProfileId) -> None:
         """The profile has a new PIN, or none: the guesses at the old one say nothing about it."""
+
+
+class CodeThrottle(Protocol):
+    """Wrong TV codes, counted per account and per client address, shared by every instance."""
+
+    def turn(self, account_id: AccountId) -> AbstractAsyncContextManager[None]:
+        """Judge this account's codes one at a time on this instance."""
+
+    async def check(self, account_id: AccountId, ip: str | None) -> None:
+        """Raise TooManyCodeAttempts while this account or this address may not try a code."""
+
+    async def failed(self, account_id: AccountId, ip: str | None) -> None: ...
+
+    async def requested(self, ip: str | None) -> None:
+        """A device at this address asks for a code; TooManyAttempts past the limit."""
+
+
+class Decisions(Protocol):
+    """Where a device waiting on its code (the TV page) hears, from any instance, that it
+    was decided: at once, instead of at its next poll."""
+
+    async def wait(self, authorization_id: str, within: float) -> str | None:
+        """The decision ("approved", "denied", "voided"), or None when `within` s pass."""
 
 
 class EventBus(Protocol):
@@ -577,6 +653,9 @@ class Ports:
     hub: NoticeHub
     views: Views[AccountView]
     device_lists: Views[AccountDevices]
+    code_throttle: CodeThrottle
+    decisions: Decisions
+    device_codes: DeviceCodePolicy
     # How long a sign-out waits to hear that connected devices were told (the receipt).
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from screengate.adapters.bus import InProcessBus
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
-from screengate.adapters.hub import LocalNoticeHub, LocalPresence
+from screengate.adapters.hub import LocalDecisions, LocalNoticeHub, LocalPresence
 from screengate.adapters.mail.compose import JinjaMailComposer
 from screengate.adapters.mail.sender import MailSender
 from screengate.adapters.mail.transport import EmlFolder, MailTransport, SmtpTransport
@@ -30,6 +30,7 @@ from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.sql.engine import plain_dsn
 from screengate.adapters.throttle import (
+    LimitsCodeThrottle,
     LimitsMailThrottle,
     LimitsPinThrottle,
     LimitsSignInThrottle,
@@ -39,6 +40,7 @@ from screengate.adapters.views import LocalViews
 from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
+from screengate.domain.device_codes import DeviceCodePolicy
 from screengate.domain.mail import RetryPolicy
 from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
@@ -111,6 +113,8 @@ async def open_ports(
             per_address=settings.event_streams_per_address,
         )
 
+        decisions = LocalDecisions()
+
         async def on_message(message: BusMessage) -> None:
             # Refuse first, then tell: a told device is already refused here.
             if isinstance(message, Announcement):
@@ -118,6 +122,7 @@ async def open_ports(
                 views.forget(message.account_id)
                 device_lists.forget(message.account_id)
             await hub.on_message(message)
+            await decisions.on_message(message)
 
         bus.subscribe(on_message)
         watcher = (
@@ -183,6 +188,19 @@ async def open_ports(
                 hub=hub,
                 views=views,
                 device_lists=device_lists,
+                code_throttle=LimitsCodeThrottle(
+                    counters,
+                    per_account=settings.code_limit_per_account,
+                    per_client=settings.code_limit_per_client,
+                    requests_per_client=settings.device_code_requests_per_client,
+                    fallback=MemoryCounters() if settings.redis_url else None,
+                ),
+                decisions=decisions,
+                device_codes=DeviceCodePolicy(
+                    lifetime=timedelta(seconds=settings.device_code_seconds),
+                    interval=timedelta(seconds=settings.device_code_interval_seconds),
+                    min_temporary=timedelta(seconds=settings.temporary_sign_in_min_seconds),
+                ),
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
                 mail=mail,

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Self
 
 from screengate.domain.accounts import Account
+from screengate.domain.device_codes import AuthorizationStatus, DeviceAuthorization
 from screengate.domain.devices import UNKNOWN_DEVICE, Device
 from screengate.domain.downloads import Download
 from screengate.domain.errors import EmailTaken
@@ -40,6 +41,7 @@ class MemoryState:
     downloads: dict[DownloadId, Download] = field(default_factory=dict)
     outbox: dict[str, Message] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
+    device_authorizations: dict[str, DeviceAuthorization] = field(default_factory=dict)
 
 
 class MemoryDatabase:
@@ -219,6 +221,13 @@ class MemorySessionStore(_Stores):
         session.confirmed_at = at
         return True
 
+    async def time_up(self, now: datetime, limit: int) -> list[tuple[AccountId, SessionId]]:
+        ended = sorted(
+            (s for s in self.state.sessions.values() if s.live and s.time_is_up(now)),
+            key=lambda s: (s.signed_in_until or now, s.id),
+        )
+        return [(s.account_id, s.id) for s in ended[:limit]]
+
 
 class MemoryCredentialStore(_Stores):
     async def add(self, credential: Credential) -> None:
@@ -309,6 +318,13 @@ class MemoryStreamStore(_Stores):
 
     async def save(self, stream: Stream) -> None:
         self.state.streams[stream.id] = replace(stream)
+
+    async def lapsed(self, now: datetime, limit: int) -> list[Stream]:
+        found = sorted(
+            (s for s in self.state.streams.values() if s.ended_at is None and s.expires_at <= now),
+            key=lambda s: (s.expires_at, s.id),
+        )
+        return [replace(s) for s in found[:limit]]
 
     async def renew(
         self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
@@ -441,6 +457,79 @@ class MemoryLinkStore(_Stores):
         }
 
 
+# Spent or ended: nothing more can happen to these codes.
+_UNCLAIMABLE = {
+    AuthorizationStatus.DENIED,
+    AuthorizationStatus.REDEEMED,
+    AuthorizationStatus.VOIDED,
+    AuthorizationStatus.EXPIRED,
+}
+
+
+class MemoryDeviceAuthorizationStore(_Stores):
+    async def add(self, authorization: DeviceAuthorization) -> None:
+        self.state.device_authorizations[authorization.id] = replace(authorization)
+
+    async def by_device_code(self, device_code_hash: str) -> DeviceAuthorization | None:
+        for found in self.state.device_authorizations.values():
+            if found.device_code_hash == device_code_hash:
+                return replace(found)
+        return None
+
+    async def by_user_code(self, user_code: str) -> DeviceAuthorization | None:
+        matching = [
+            a for a in self.state.device_authorizations.values() if a.user_code == user_code
+        ]
+        latest = max(matching, key=lambda a: a.requested_at, default=None)
+        return replace(latest) if latest else None
+
+    async def save(self, authorization: DeviceAuthorization) -> None:
+        self.state.device_authorizations[authorization.id] = replace(authorization)
+
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        stored = self.state.device_authorizations.get(authorization.id)
+        if (
+            stored is None
+            or stored.status is not status
+            or stored.account_id not in (None, authorization.account_id)
+        ):
+            return False
+        self.state.device_authorizations[authorization.id] = replace(authorization)
+        return True
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        stored = self.state.device_authorizations.get(authorization_id)
+        if stored is not None:
+            stored.last_polled_at = at
+            stored.interval_seconds = interval_seconds
+
+    async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
+        return [
+            replace(a)
+            for a in self.state.device_authorizations.values()
+            if a.account_id == account_id and a.status not in _UNCLAIMABLE
+        ]
+
+    async def lapsed(self, now: datetime, limit: int) -> list[DeviceAuthorization]:
+        found = sorted(
+            (
+                a
+                for a in self.state.device_authorizations.values()
+                if a.account_id is not None and a.status not in _UNCLAIMABLE and a.expires_at <= now
+            ),
+            key=lambda a: (a.expires_at, a.id),
+        )
+        return [replace(a) for a in found[:limit]]
+
+    async def prune(self, before: datetime) -> int:
+        gone = [k for k, a in self.state.device_authorizations.items() if a.expires_at < before]
+        for key in gone:
+            del self.state.device_authorizations[key]
+        return len(gone)
+
+
 class MemoryUnitOfWork:
     accounts: MemoryAccountStore
     profiles: MemoryProfileStore
@@ -452,6 +541,7 @@ class MemoryUnitOfWork:
     downloads: MemoryDownloadStore
     outbox: MemoryOutbox
     links: MemoryLinkStore
+    device_authorizations: MemoryDeviceAuthorizationStore
 
     def __init__(self, database: MemoryDatabase) -> None:
         self._database = database
@@ -475,6 +565,7 @@ class MemoryUnitOfWork:
         self.downloads = MemoryDownloadStore(self._working)
         self.outbox = MemoryOutbox(self._working)
         self.links = MemoryLinkStore(self._working)
+        self.device_authorizations = MemoryDeviceAuthorizationStore(self._working)
         return self
 
     async def __aexit__(
@@ -504,6 +595,7 @@ class MemoryUnitOfWork:
             self.downloads,
             self.outbox,
             self.links,
+            self.device_authorizations,
         ):
             store.state = self._working
 

@@ -15,8 +15,13 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from screengate.domain.errors import TooManyAttempts, TooManyMailRequests, TooManyPinAttempts
-from screengate.domain.ids import DeviceId, ProfileId
+from screengate.domain.errors import (
+    TooManyAttempts,
+    TooManyCodeAttempts,
+    TooManyMailRequests,
+    TooManyPinAttempts,
+)
+from screengate.domain.ids import AccountId, DeviceId, ProfileId
 from screengate.ports import PinFailure
 
 log = logging.getLogger("screengate.throttle")
@@ -180,6 +185,52 @@ class LimitsMailThrottle(_Counters):
             raise TooManyMailRequests(max(waits))
         for item, scope, key in keyed:
             await limiter.hit(item, scope, key or "")
+
+
+class LimitsCodeThrottle(_Counters):
+    """Wrong TV codes count against the account that typed them and against its address; a
+    right code clears nothing (a guesser must not win back tries between the owner's codes).
+    Asking for codes counts against the asking address, so nobody fills the table."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_account: str,
+        per_client: str,
+        requests_per_client: str,
+        fallback: Storage | None = None,
+    ) -> None:
+        super().__init__(storage, fallback)
+        self._per_account = parse_many(per_account)
+        self._per_client = parse_many(per_client)
+        self._requests = parse_many(requests_per_client)
+
+    async def check(self, account_id: AccountId, ip: str | None) -> None:
+        limiter = await self._limiter()
+        waits = [
+            await self._wait(limiter, i, "code-account", account_id) for i in self._per_account
+        ]
+        waits += [await self._wait(limiter, i, "code-client", ip) for i in self._per_client if ip]
+        longest = max(waits, default=0)
+        if longest > 0:
+            raise TooManyCodeAttempts(longest)
+
+    async def failed(self, account_id: AccountId, ip: str | None) -> None:
+        limiter = await self._limiter()
+        for item in self._per_account:
+            await limiter.hit(item, "code-account", account_id)
+        for item in self._per_client if ip else ():
+            await limiter.hit(item, "code-client", ip or "")
+
+    async def requested(self, ip: str | None) -> None:
+        """One more code asked for from this address; TooManyAttempts past the limit."""
+        if ip is None:
+            return
+        limiter = await self._limiter()
+        for item in self._requests:
+            if not await limiter.hit(item, "code-request", ip):
+                raise TooManyAttempts(await self._wait(limiter, item, "code-request", ip))
 
 
 def _profile_key(profile_id: ProfileId) -> tuple[str, str]:

@@ -53,6 +53,9 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.DownloadDeviceLimit: 409,
     errors.DeviceDownloadLimit: 409,
     errors.DownloadNotFound: 404,
+    errors.CodeNotFound: 404,
+    errors.InvalidUntil: 422,
+    errors.DeviceFlowError: 400,
 }
 
 _HTTP_CODES = {

@@ -23,6 +23,8 @@ class DownloadEndReason(StrEnum):
     OPERATOR = "operator"
     PASSWORD_RESET = "password_reset"
     ACCOUNT_SECURED = "account_secured"
+    # A "sign in until..." ran out (or its owner ended it early).
+    TEMPORARY_ACCESS_ENDED = "temporary_access_ended"
 
 
 @dataclass(slots=True)

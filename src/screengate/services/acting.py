@@ -28,6 +28,7 @@ from screengate.domain.sessions import Principal, SignOutReason
 from screengate.ports import (
     AccountStore,
     CredentialStore,
+    DeviceAuthorizationStore,
     DeviceStore,
     DownloadStore,
     LinkStore,
@@ -156,6 +157,10 @@ class ConfirmedUnitOfWork:
     @property
     def links(self) -> LinkStore:
         return self._inner.links
+
+    @property
+    def device_authorizations(self) -> DeviceAuthorizationStore:
+        return self._inner.device_authorizations
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -97,7 +97,7 @@ async def sign_in(
             location=location,
         )
         await uow.sessions.add(session)
-        pair = await _issue(uow, ports, session, now)
+        pair = await issue_tokens(uow, ports, session, now)
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
@@ -183,11 +183,18 @@ async def _record_failure(ports: Ports, account: Account, ip: str | None) -> Non
         await uow.commit()
 
 
-async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+async def issue_tokens(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+    """A new access and refresh token for this session. The access token never outlives a
+    temporary sign-in's end; the refresh token may (an extended end must not strand the
+    device), but refreshing at or past the end signs the device out (Session.has_lapsed)."""
     access, refresh = ports.tokens.token(), ports.tokens.token()
+    access_until = now + ports.policy.access_ttl
+    refresh_until = now + ports.policy.idle_ttl
+    if session.signed_in_until is not None:
+        access_until = min(access_until, session.signed_in_until)
     for token, kind, expires_at in (
-        (access, CredentialKind.ACCESS, now + ports.policy.access_ttl),
-        (refresh, CredentialKind.REFRESH, now + ports.policy.idle_ttl),
+        (access, CredentialKind.ACCESS, access_until),
+        (refresh, CredentialKind.REFRESH, refresh_until),
     ):
         await uow.credentials.add(
             Credential(
@@ -203,7 +210,7 @@ async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime)
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
-        expires_in=int(ports.policy.access_ttl.total_seconds()),
+        expires_in=max(0, int((access_until - now).total_seconds())),
         session_id=session.id,
         device_id=session.device_id,
     )
@@ -280,11 +287,11 @@ async def _rotate(
                 session.ip = ip or session.ip
                 session.location = ports.geo.locate(ip) or session.location
                 await uow.sessions.save(session)
-                pair = await _issue(uow, ports, session, now)
+                pair = await issue_tokens(uow, ports, session, now)
                 await uow.commit()
                 await account_changed(ports, session.account_id)
                 return pair
-            reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
+            reason = session.lapse_reason(now) if lapsed else SignOutReason.TOKEN_REUSE
             kind = EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT
             scope = SignOutScope(session.account_id, session_id=session.id)
             receipt = await end_and_log(uow, ports, scope, reason, None, ip, kind=kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from screengate.domain.accounts import normalise_email
+from screengate.domain.device_codes import AuthorizationStatus, shown
 from screengate.domain.devices import UNKNOWN_DEVICE
 from screengate.domain.downloads import Download, DownloadEndReason
 from screengate.domain.errors import AccountNotFound, DeviceNotFound
@@ -190,7 +191,42 @@ async def end_and_log(
         SignedOutDevice(e.device_id, e.device_name or UNKNOWN_DEVICE, False, e.session_id)
         for e in ending
     ]
-    return SignOutReceipt(sign_out=outcome, devices=signed_out, announcement=announcement)
+    voided = await void_codes(uow, ports, scope, reason, now) if _everywhere(scope) else ()
+    return SignOutReceipt(
+        sign_out=outcome, devices=signed_out, announcement=announcement, voided_codes=voided
+    )
+
+
+def _everywhere(scope: SignOutScope) -> bool:
+    """Every device of the account (this one perhaps kept): "Sign out of all devices", a
+    password change, and whatever takes the account back later (a reset by mail)."""
+    return scope.session_id is None and scope.device_id is None
+
+
+async def void_codes(
+    uow: UnitOfWork, ports: Ports, scope: SignOutScope, reason: SignOutReason, now: datetime
+) -> tuple[str, ...]:
+    """A TV code of the account that no device has collected tokens for yet dies with the
+    others: an approval given before the account was taken back signs nothing in after.
+    Inside the caller's transaction; announce() (or the caller) tells the TVs afterwards."""
+    voided = []
+    for authorization in await uow.device_authorizations.claimed(scope.account_id):
+        authorization.status = AuthorizationStatus.VOIDED
+        await uow.device_authorizations.save(authorization)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=scope.account_id,
+                kind=EventKind.DEVICE_CODE_VOIDED,
+                at=now,
+                device_id=authorization.device_id,
+                device_name=authorization.device_name,
+                ip=authorization.ip,
+                location=authorization.location,
+                detail={"reason": reason.value, "user_code": shown(authorization.user_code)},
+            )
+        )
+        voided.append(authorization.id)
+    return tuple(voided)
 
 
 # Who did it, when no signed-in device did.

@@ -17,7 +17,18 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.web import account, email, entry, events, profiles, recovery, tv, watching
+from screengate.web import (
+    account,
+    activate,
+    email,
+    entry,
+    events,
+    profiles,
+    recovery,
+    tv,
+    tv_code,
+    watching,
+)
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import grown_up_viewer, web_keys_of
@@ -31,7 +42,6 @@ __all__ = ["not_found_anywhere", "routers", "template_config"]
 # Pages both surfaces have; each renders its own templates and keeps its own cookies.
 SHARED: list[ControllerRouterHandler] = [
     entry.front_door,
-    entry.sign_in_page,
     entry.sign_in,
     entry.sign_out_here,
     profiles.whos_watching,
@@ -46,6 +56,7 @@ SHARED: list[ControllerRouterHandler] = [
 ]
 
 WEBSITE_ONLY: list[ControllerRouterHandler] = [
+    entry.sign_in_page,
     entry.sign_up_page,
     entry.sign_up,
     recovery.forgot_password_page,
@@ -56,6 +67,9 @@ WEBSITE_ONLY: list[ControllerRouterHandler] = [
     recovery.secure_account,
     email.confirm_email_page,
     email.confirm_email,
+    activate.activate_page,
+    activate.look_up_code,
+    activate.decide_code,
 ]
 
 # Account, Manage access and devices, and the profiles' settings: a grown-up profile only
@@ -77,9 +91,17 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     email.email_page,
     email.change_email,
     account.activity,
+    account.end_temporary_sign_in,
+    account.move_signed_in_until,
 ]
 
-TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]
+TV_ONLY: list[ControllerRouterHandler] = [
+    tv.get_help,
+    tv.confirm_sign_out,
+    tv_code.tv_sign_in_page,
+    tv_code.code_events,
+    tv_code.finish_code_sign_in,
+]
 
 
 def routers() -> list[Router]:

@@ -65,7 +65,7 @@ async def sign_in_page(
         pass
     else:
         return Redirect(local_path(next_url, surface.home_url))
-    return _sign_in_form(request, surface, reason=reason, next_url=next_url)
+    return sign_in_form(request, surface, reason=reason, next_url=next_url)
 
 
 @post("/sign-in")
@@ -77,7 +77,7 @@ async def sign_in(
     try:
         pair = await _start_session(request, ports, surface, email, form.get("password", ""), ip)
     except TooManyAttempts as error:
-        response = _sign_in_form(
+        response = sign_in_form(
             request,
             surface,
             email=email,
@@ -88,7 +88,7 @@ async def sign_in(
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
     except PasswordResetRequired as error:
-        return _sign_in_form(
+        return sign_in_form(
             request,
             surface,
             email=email,
@@ -97,7 +97,7 @@ async def sign_in(
             status=403,
         )
     except DeviceLimit as error:
-        return _sign_in_form(
+        return sign_in_form(
             request,
             surface,
             email=email,
@@ -108,7 +108,7 @@ async def sign_in(
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
         errors.fields["password"] = "Incorrect email or password."
-        return _sign_in_form(
+        return sign_in_form(
             request, surface, email=email, next_url=next_url, errors=errors, status=400
         )
     send_later(request, session_cookies(request, surface, pair, ports.policy))
@@ -193,7 +193,7 @@ def _device_name(ports: Ports, surface: Surface, user_agent: str | None) -> str 
     return f"TV app ({seen})" if seen else "TV app"
 
 
-def _sign_in_form(
+def sign_in_form(
     request: Request[Any, Any, Any],
     surface: Surface,
     *,

@@ -105,6 +105,7 @@ _REASONS = {
     "operator": "customer support",
     "password_reset": "the password was reset from an emailed link",
     "account_secured": "the owner chose This wasn't me",
+    "temporary_access_ended": "its temporary sign-in ended",
 }
 
 
@@ -160,6 +161,8 @@ def describe(event: SecurityEvent) -> str:
             return f"Email change asked for: a confirmation link went to {detail.get('to')}"
         case EventKind.EMAIL_CHANGED:
             return f"Email changed from {detail.get('from')} to {detail.get('to')}"
+    if event.kind in _CODE_WORDS:
+        return _code_line(event)
     return str(event.kind).replace("_", " ").capitalize()  # kinds added later still read
 
 
@@ -184,6 +187,41 @@ def _mail_line(event: SecurityEvent) -> str:
     if detail.get("opened"):
         line += " · opened from the link"
     return line
+
+
+_CODE_WORDS = {
+    EventKind.DEVICE_CODE_REQUESTED: "asked to sign in with code",
+    EventKind.DEVICE_CODE_APPROVED: "was approved to sign in with code",
+    EventKind.DEVICE_CODE_DENIED: "was denied signing in with code",
+    EventKind.DEVICE_CODE_EXPIRED: "did not use code",
+    EventKind.DEVICE_CODE_VOIDED: "can no longer use code",
+    EventKind.SIGNED_IN_UNTIL_CHANGED: "now stays signed in until",
+}
+
+
+def _code_line(event: SecurityEvent) -> str:
+    """A TV code's lines: "Hotel TV (from Lisbon) was approved to sign in with code BCDF-GHJK,
+    from Ana's phone, until 2 Dec 2026, 11:00 UTC"."""
+    detail, device = event.detail, event.device_name or "A device"
+    words = _CODE_WORDS[event.kind]
+    if event.kind is EventKind.SIGNED_IN_UNTIL_CHANGED:
+        return f"{device} {words} {_at(detail.get('to'))}"
+    where = detail.get("tv_location") or (
+        event.location if event.kind is not EventKind.DEVICE_CODE_APPROVED else None
+    )
+    line = f"{device}{f' (from {where})' if where else ''} {words} {detail.get('user_code', '')}"
+    if detail.get("by_device_name"):
+        line += f", from {detail['by_device_name']}"
+    if detail.get("signed_in_until"):
+        line += f", until {_at(detail.get('signed_in_until'))}"
+    return line.rstrip()
+
+
+def _at(text: object) -> str:
+    try:
+        return when(datetime.fromisoformat(str(text).replace("Z", "+00:00")))
+    except ValueError:
+        return str(text)
 
 
 def poster(title_id: str) -> str:

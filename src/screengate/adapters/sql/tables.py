@@ -139,6 +139,16 @@ sessions = Table(
     Column("sign_out_reason", String, nullable=True),
     Column("told_at", UtcDateTime, nullable=True),
     Column("confirmed_at", UtcDateTime, nullable=True),
+    # A temporary sign-in's hard end ("Sign in until..."); null for "Keep signed in".
+    Column("signed_in_until", UtcDateTime, nullable=True),
+)
+
+# The sweep that ends temporary sign-ins looks only at the live ones that have an end.
+Index(
+    "ix_sessions_live_signed_in_until",
+    sessions.c.signed_in_until,
+    postgresql_where=sessions.c.signed_out_at.is_(None) & sessions.c.signed_in_until.is_not(None),
+    sqlite_where=sessions.c.signed_out_at.is_(None) & sessions.c.signed_in_until.is_not(None),
 )
 
 # Every sign-out path starts with "the live sessions of this account": keep only those indexed.
@@ -301,6 +311,45 @@ Index(
     downloads.c.session_id,
     postgresql_where=downloads.c.revoked_at.is_(None),
     sqlite_where=downloads.c.revoked_at.is_(None),
+)
+
+# Streams nobody renewed and nothing closed: the sweep that ends them reads by expiry.
+Index(
+    "ix_streams_open_expires_at",
+    streams.c.expires_at,
+    postgresql_where=streams.c.ended_at.is_(None),
+    sqlite_where=streams.c.ended_at.is_(None),
+)
+
+# The codes TVs show (RFC 8628). No foreign keys: a code is requested before any account is
+# involved, and its record outlives nothing it points to by more than its pruning.
+device_authorizations = Table(
+    "device_authorizations",
+    metadata,
+    Column("id", String, primary_key=True),
+    # Only the hash: the device code is the TV's bearer secret until it collects its tokens.
+    Column("device_code_hash", String, nullable=False, unique=True),
+    Column("user_code", String, nullable=False),
+    Column("client_id", String, nullable=False),
+    Column("device_type", String, nullable=False),
+    Column("device_name", String, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("ip", String, nullable=True),
+    Column("location", String, nullable=True),
+    Column("user_agent", Text, nullable=True),
+    Column("status", String, nullable=False),
+    Column("last_polled_at", UtcDateTime, nullable=True),
+    Column("account_id", String, nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decided_by_device_id", String, nullable=True),
+    Column("signed_in_until", UtcDateTime, nullable=True),
+    Column("device_id", String, nullable=True),
+    Column("session_id", String, nullable=True),
+    Index("ix_device_authorizations_user_code", "user_code"),
+    Index("ix_device_authorizations_account_id", "account_id"),
+    Index("ix_device_authorizations_expires_at", "expires_at"),
 )
 
 # Secrets the instances on one database share and nobody configured (the pages' signing

@@ -15,6 +15,7 @@ from screengate.adapters.sql.mail import SqlLinkStore, SqlOutbox
 from screengate.adapters.sql.stores import (
     SqlAccountStore,
     SqlCredentialStore,
+    SqlDeviceAuthorizationStore,
     SqlDeviceStore,
     SqlDownloadStore,
     SqlProfileStore,
@@ -27,6 +28,7 @@ from screengate.domain.ids import AccountId
 from screengate.ports import (
     AccountStore,
     CredentialStore,
+    DeviceAuthorizationStore,
     DeviceStore,
     DownloadStore,
     LinkStore,
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
     downloads: DownloadStore
     outbox: Outbox
     links: LinkStore
+    device_authorizations: DeviceAuthorizationStore
 
     def __init__(
         self,
@@ -107,6 +110,7 @@ class SqlUnitOfWork:
         self.downloads = SqlDownloadStore(connection)
         self.outbox = SqlOutbox(connection)
         self.links = SqlLinkStore(connection)
+        self.device_authorizations = SqlDeviceAuthorizationStore(connection)
         return self
 
     async def __aexit__(

@@ -1,7 +1,7 @@
 """Mail: the outbox, the tokens of mailed links, and "reset the password to sign in".
 
 Revision ID: 0010
-Revises: 0008 (written on 0006; re-chained after 0008 reached main)
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
