@@ -11,6 +11,7 @@ from screengate.domain.errors import (
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
+    PasswordResetRequired,
     SignedOut,
     TokenExpired,
     TooManyAttempts,
@@ -31,7 +32,9 @@ from screengate.domain.sessions import (
 )
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.acting import act_for
+from screengate.services.alerts import alert_if_new
 from screengate.services.announce import account_changed, announce
+from screengate.services.mail import mail_committed
 from screengate.services.sign_out import end_and_log
 
 # A locked account gets a long wait: only support (or a password change) lifts the lock.
@@ -70,7 +73,7 @@ async def sign_in(
             fresh.failed_sign_ins = 0
             fresh.password_hash = rehashed or fresh.password_hash
             await uow.accounts.save(fresh)
-        device = await _device_for(
+        device, new_device = await _device_for(
             uow, ports, fresh.id, device_id, device_type, device_name, user_agent, now
         )
         await ensure_room_for(uow, ports, device, now)
@@ -94,7 +97,7 @@ async def sign_in(
             location=location,
         )
         await uow.sessions.add(session)
-        pair = await _issue(uow, ports, session, now)
+        pair = await issue_tokens(uow, ports, session, now)
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
@@ -105,10 +108,13 @@ async def sign_in(
                 session_id=session.id,
                 ip=ip,
                 location=location,
-                detail={"device_type": device.type.value, "new_device": device.created_at == now},
+                detail={"device_type": device.type.value, "new_device": new_device},
             )
         )
+        alerted = new_device and await alert_if_new(uow, ports, fresh, device, location, now)
         await uow.commit()
+    if alerted:
+        mail_committed(ports)
     await announce(ports, replaced)
     await account_changed(ports, fresh.id)
     return pair
@@ -134,15 +140,16 @@ async def _device_for(
     device_name: str | None,
     user_agent: str | None,
     now: datetime,
-) -> Device:
-    """A device that signs in again keeps its identity (and its place in the list)."""
+) -> tuple[Device, bool]:
+    """A device that signs in again keeps its identity (and its place in the list); True
+    when the device is new to the account."""
     if device_id:
         known = await uow.devices.get(account_id, DeviceId(device_id))
         if known is not None and known.type == device_type:
             if device_name:
                 known.name = choose_device_name(device_name, None, device_type)
                 await uow.devices.save(known)
-            return known
+            return known, False
     device = Device(
         id=DeviceId(ports.tokens.new_id()),
         account_id=account_id,
@@ -152,7 +159,7 @@ async def _device_for(
         user_agent=user_agent[:512] if user_agent else None,
     )
     await uow.devices.add(device)
-    return device
+    return device, True
 
 
 async def _record_failure(ports: Ports, account: Account, ip: str | None) -> None:
@@ -176,11 +183,18 @@ async def _record_failure(ports: Ports, account: Account, ip: str | None) -> Non
         await uow.commit()
 
 
-async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+async def issue_tokens(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+    """A new access and refresh token for this session. The access token never outlives a
+    temporary sign-in's end; the refresh token may (an extended end must not strand the
+    device), but refreshing at or past the end signs the device out (Session.has_lapsed)."""
     access, refresh = ports.tokens.token(), ports.tokens.token()
+    access_until = now + ports.policy.access_ttl
+    refresh_until = now + ports.policy.idle_ttl
+    if session.signed_in_until is not None:
+        access_until = min(access_until, session.signed_in_until)
     for token, kind, expires_at in (
-        (access, CredentialKind.ACCESS, now + ports.policy.access_ttl),
-        (refresh, CredentialKind.REFRESH, now + ports.policy.idle_ttl),
+        (access, CredentialKind.ACCESS, access_until),
+        (refresh, CredentialKind.REFRESH, refresh_until),
     ):
         await uow.credentials.add(
             Credential(
@@ -196,7 +210,7 @@ async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime)
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
-        expires_in=int(ports.policy.access_ttl.total_seconds()),
+        expires_in=max(0, int((access_until - now).total_seconds())),
         session_id=session.id,
         device_id=session.device_id,
     )
@@ -218,6 +232,9 @@ async def _judge(ports: Ports, email: str, password: str, ip: str | None) -> Acc
         await ports.throttle.failed(email, ip)
         raise InvalidCredentials()
     await ports.throttle.succeeded(email)
+    if account.password_reset_required:
+        # "This wasn't me": the password may be the intruder's too, right or not.
+        raise PasswordResetRequired()
     return account
 
 
@@ -270,11 +287,11 @@ async def _rotate(
                 session.ip = ip or session.ip
                 session.location = ports.geo.locate(ip) or session.location
                 await uow.sessions.save(session)
-                pair = await _issue(uow, ports, session, now)
+                pair = await issue_tokens(uow, ports, session, now)
                 await uow.commit()
                 await account_changed(ports, session.account_id)
                 return pair
-            reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
+            reason = session.lapse_reason(now) if lapsed else SignOutReason.TOKEN_REUSE
             kind = EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT
             scope = SignOutScope(session.account_id, session_id=session.id)
             receipt = await end_and_log(uow, ports, scope, reason, None, ip, kind=kind)
