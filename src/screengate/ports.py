@@ -563,6 +563,12 @@ class RevocationView(Protocol):
 
     def revoke(self, session_ids: Iterable[SessionId]) -> None: ...
 
+    async def read_through(
+        self, token_hash: str, read: Callable[[], Awaitable[Principal]]
+    ) -> Principal:
+        """`read()`'s principal (the store's), one read shared by concurrent checks of this
+        token; never one that began before a revocation this instance has heard of."""
+
     @property
     def caching(self) -> bool:
         """Whether checks may be answered from this instance's cache right now."""
