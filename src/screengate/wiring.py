@@ -325,7 +325,12 @@ async def _store(
         pool_timeout=settings.database_pool_timeout_seconds,
     )
     try:
-        yield sql_stores(engine)
+        # The fair queue is as wide as the pool: pool_size, plus twice as many when busy.
+        yield sql_stores(
+            engine,
+            connections=3 * settings.database_pool_size,
+            timeout=settings.database_pool_timeout_seconds,
+        )
     finally:
         await engine.dispose()
 
