@@ -325,12 +325,7 @@ async def _store(
         pool_timeout=settings.database_pool_timeout_seconds,
     )
     try:
-        # The fair queue is as wide as the pool: pool_size, plus twice as many when busy.
-        yield sql_stores(
-            engine,
-            connections=3 * settings.database_pool_size,
-            timeout=settings.database_pool_timeout_seconds,
-        )
+        yield sql_stores(engine)
     finally:
         await engine.dispose()
 

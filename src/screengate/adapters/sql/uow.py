@@ -9,7 +9,6 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
@@ -55,31 +54,6 @@ __all__ = [
 WRITER_WAIT_SECONDS = 30.0
 
 
-class ConnectionGate:
-    """First come, first served for one engine's pooled connections (PostgreSQL).
-
-    The pool's own queue lets a newcomer take a connection just returned while the request that
-    was woken for it has not run yet, which sends that one to the back: at 256 clients some
-    Plays waited 5 s while the median waited 1 s. A fair semaphore as wide as the pool, taken
-    before the pool is asked, serves the waiters in the order they came; waiting longer than the
-    pool's timeout raises the pool's own TimeoutError (503 server_busy), writing nothing.
-    """
-
-    def __init__(self, connections: int, timeout: float) -> None:
-        self._slots = asyncio.Semaphore(connections)
-        self._timeout = timeout
-
-    async def enter(self) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise PoolTimeout(f"no database connection free within {self._timeout:g} s") from None
-
-    def leave(self) -> None:
-        self._slots.release()
-
-
 class SqlUnitOfWork:
     """ports.UnitOfWork over an AsyncEngine. Leaving without commit() rolls back."""
 
@@ -101,23 +75,14 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         writers: asyncio.Lock | None = None,
-        gate: ConnectionGate | None = None,
     ) -> None:
         self._engine = engine
         self._read_only = read_only
         self._writers = writers
         self._holds_writers = False
-        self._gate = gate
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        if self._gate is not None:
-            await self._gate.enter()
-            try:
-                return await self._begin()
-            except BaseException:
-                self._gate.leave()
-                raise
         if self._writers is not None:
             # SQLite's own wait for its write lock sleeps and retries, so a newcomer can
             # overtake a writer that has waited for seconds; queueing this process's writers
@@ -169,8 +134,6 @@ class SqlUnitOfWork:
             await connection.close()
         finally:
             self._release_writers()
-            if self._gate is not None:
-                self._gate.leave()
 
     def _release_writers(self) -> None:
         if self._holds_writers and self._writers is not None:
@@ -206,15 +169,9 @@ class SqlStreamRenewals:
     statement and the sign-out are each a whole write transaction, one after the other.
     """
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        writers: asyncio.Lock | None,
-        gate: ConnectionGate | None = None,
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, writers: asyncio.Lock | None) -> None:
         self._engine = engine
         self._writers = writers
-        self._gate = gate
 
     async def renew_while_signed_in(
         self,
@@ -242,12 +199,6 @@ class SqlStreamRenewals:
             .values(expires_at=expires_at)
             .returning(streams.c.id)
         )
-        if self._gate is not None:
-            await self._gate.enter()
-            try:
-                return await self._run(statement)
-            finally:
-                self._gate.leave()
         if self._writers is None:
             return await self._run(statement)
         # SQLite: in this process's queue of writers, like a unit of work that writes.
@@ -266,36 +217,20 @@ class SqlStreamRenewals:
 
 
 def sql_stores(
-    engine: AsyncEngine, *, connections: int | None = None, timeout: float | None = None
+    engine: AsyncEngine,
 ) -> tuple[Callable[[], SqlUnitOfWork], Callable[[], SqlUnitOfWork], SqlStreamRenewals]:
-    """(Ports.uow, Ports.reader, Ports.renewals) on one engine. On SQLite the writers and the
-    heartbeats share one queue; on PostgreSQL, given the pool's width (`connections`) and
-    timeout, every unit of work and heartbeat waits its turn in one fair queue for it."""
-    if engine.dialect.name == "sqlite":
-        writers = asyncio.Lock()
-        return (
-            sql_unit_of_work_factory(engine, writers=writers),
-            sql_unit_of_work_factory(engine, read_only=True),
-            SqlStreamRenewals(engine, writers),
-        )
-    gate = (
-        ConnectionGate(connections, timeout)
-        if connections is not None and timeout is not None
-        else None
-    )
+    """(Ports.uow, Ports.reader, Ports.renewals) on one engine; on SQLite the writers and the
+    heartbeats share one queue."""
+    writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
     return (
-        sql_unit_of_work_factory(engine, gate=gate),
-        sql_unit_of_work_factory(engine, read_only=True, gate=gate),
-        SqlStreamRenewals(engine, None, gate),
+        sql_unit_of_work_factory(engine, writers=writers),
+        sql_unit_of_work_factory(engine, read_only=True),
+        SqlStreamRenewals(engine, writers),
     )
 
 
 def sql_unit_of_work_factory(
-    engine: AsyncEngine,
-    *,
-    read_only: bool = False,
-    writers: asyncio.Lock | None = None,
-    gate: ConnectionGate | None = None,
+    engine: AsyncEngine, *, read_only: bool = False, writers: asyncio.Lock | None = None
 ) -> Callable[[], SqlUnitOfWork]:
     """What Ports.uow (or, read_only, Ports.reader) wants: a fresh unit of work per call,
     all on one engine (and its pool)."""
@@ -304,6 +239,6 @@ def sql_unit_of_work_factory(
         writers = asyncio.Lock()
 
     def new_unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, read_only=read_only, writers=writers, gate=gate)
+        return SqlUnitOfWork(engine, read_only=read_only, writers=writers)
 
     return new_unit_of_work
