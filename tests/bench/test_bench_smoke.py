@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # streams (bench/streams.py): two more servers, 6 measurements and a 3 s lease running out;
 # then the fan-out (bench/fanout.py): one more server and 200 listening devices. The streams
 # also run the reference app (bench/reference.py) beside screengate and count SQL round trips.
-SECONDS = 150
+SECONDS = 180
 
 EXPECTED_ROWS = (
     "GET /healthz (bare)",
