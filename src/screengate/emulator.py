@@ -94,13 +94,17 @@ def sign_in(
         raise typer.BadParameter(f"one of {', '.join(DEVICE_TYPES)}", param_hint="--type")
     kind = cast("DeviceType", device_type)
     file = DeviceStateFile(state or DEVICES_FOLDER / f"{_slug(name or device_type)}.json")
-    known = _previous_device(file, email)
+    known, secret = _previous_device(file, email)
 
     async def work(client: ScreengateClient) -> DeviceSession:
-        return await client.sign_in(email, password, kind, name, known)
+        return await client.sign_in(email, password, kind, name, known, device_secret=secret)
 
     device = _run(url, work)
-    file.save(DeviceState(url, email, device_type, name, device.device_id, device.tokens))
+    file.save(
+        DeviceState(
+            url, email, device_type, name, device.device_id, device.tokens, device.device_secret
+        )
+    )
     label = escape(name or device_type)
     out.print(f"Signed in as {label} ({device_type}), device {device.device_id}.")
     out.print(f"Tokens saved in {escape(str(file.path))} (keep it private).", soft_wrap=True)
@@ -274,13 +278,16 @@ def _load(path: Path) -> tuple[DeviceStateFile, DeviceState]:
     return file, saved
 
 
-def _previous_device(file: DeviceStateFile, email: str) -> str | None:
-    """Signing in again as the same device keeps its entry in the device list."""
+def _previous_device(file: DeviceStateFile, email: str) -> tuple[str | None, str | None]:
+    """Signing in again as the same device (its id and secret) keeps its entry in the device
+    list, and its wrong passwords are counted apart from strangers'."""
     try:
         saved = file.load()
     except (FileNotFoundError, ValueError):
-        return None
-    return saved.device_id if saved.email.casefold() == email.casefold() else None
+        return None, None
+    if saved.email.casefold() != email.casefold():
+        return None, None
+    return saved.device_id, saved.device_secret
 
 
 def _device_run(

@@ -161,7 +161,9 @@ def test_a_page_of_a_device_signed_out_elsewhere_leads_to_sign_in_with_the_reaso
 ) -> None:
     account, tv = household(api)
     signed_in = sign_in_web(browser_like, account)
-    device_id = cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2]
+    device_id = (
+        cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2].partition(".")[0]
+    )
     out = api.post(f"/v1/devices/{device_id}/sign-out", headers=tv.auth)
     assert out.status_code == 200, out.text
 
@@ -178,7 +180,9 @@ def test_the_event_stream_tells_an_open_page_it_was_signed_out_and_why(
 ) -> None:
     account, tv = household(api)
     signed_in = sign_in_web(browser_like, account)
-    device_id = cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2]
+    device_id = (
+        cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2].partition(".")[0]
+    )
     heard: list[str] = []
     connected = threading.Event()
 

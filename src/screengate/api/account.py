@@ -20,7 +20,7 @@ async def account(ports: Ports, device: Device) -> AccountOut:
     return AccountOut.of(await accounts.get_account(ports, device))
 
 
-@post("/password", status_code=204, responses=problems(*AUTHED, 403))
+@post("/password", status_code=204, responses=problems(*AUTHED, 403, 429, 503))
 async def change_password(
     data: JSONBody[ChangePassword], ports: Ports, device: Device, ip: str | None
 ) -> None:

@@ -22,7 +22,7 @@ from screengate.domain.sessions import TokenPair
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
 from screengate.web.banners import sign_in_banner
-from screengate.web.cookies import cleared_cookies, send_later, session_cookies
+from screengate.web.cookies import cleared_cookies, device_of, send_later, session_cookies
 from screengate.web.deps import WebKeys, current_choice
 from screengate.web.errors import go_to
 from screengate.web.forms import FormErrors, form_of, local_path
@@ -151,13 +151,15 @@ async def _start_session(
     ip: str | None,
 ) -> TokenPair:
     user_agent = request.headers.get("user-agent")
+    device_id, device_secret = device_of(request, surface)
     return await auth.sign_in(
         ports,
         email=email,
         password=password,
         device_type=surface.device_type,
         device_name=_device_name(ports, surface, user_agent),
-        device_id=request.cookies.get(surface.device_cookie),
+        device_id=device_id,
+        device_secret=device_secret,
         ip=ip,
         user_agent=user_agent,
     )
