@@ -199,7 +199,7 @@ def _run(
     backend: Backend, options: Options, generator: LoadGenerator, scratch: Path
 ) -> list[Summary]:
     log = scratch / f"server-{backend.name.lower()}.log"
-    with serve(backend.url, log, env=backend.env) as server:
+    with serve(backend.url, log, env=auth_reads.SERVER_ENV | dict(backend.env)) as server:
         print(f"[{backend.name}] server on {server.base_url}; seeding", file=sys.stderr)
         fixture = auth_reads.seed(server)
 

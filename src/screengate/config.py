@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # password check from one client address, right or wrong, malformed or not, counted before
     # any hashing:
     sign_in_limit_per_client: str = "30/minute;300/hour"
+    # ...and how many of them are judged at once on each process (429 past it): one address's
+    # share of the hashing queue, however many connections it opens.
+    sign_in_concurrency_per_client: int = Field(default=2, ge=1, le=1000)
     # Wrong passwords for one email from one client address:
     sign_in_limit_per_account_client: str = "5/minute;20/hour"
     # Wrong passwords for one email from every address together, from devices it does not

@@ -293,9 +293,11 @@ class SignInThrottle(Protocol):
         """Judge this email's sign-ins one at a time on this instance: a burst of guesses sent
         at once is counted as it is judged, instead of every guess passing check() first."""
 
-    async def attempt(self, address: str | None) -> None:
-        """Count one sign-in, sign-up or password check from this address, right or wrong,
-        before any hashing; TooManyAttempts (and nothing counted) past the address's limit."""
+    def attempt(self, address: str | None) -> AbstractAsyncContextManager[None]:
+        """One sign-in, sign-up or password check from this address, right or wrong, held
+        around its hashing: counted on entry, before any hashing, and holding one of the few
+        places this address has on this instance until it leaves. TooManyAttempts (and nothing
+        counted) past the address's count, or while its places are all taken."""
 
     async def check(self, guesser: Guesser) -> None:
         """Raise TooManyAttempts while this guesser may not try a password: a known device

@@ -131,6 +131,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                     per_account_client=settings.sign_in_limit_per_account_client,
                     per_account=settings.sign_in_limit_per_account,
                     per_device=settings.sign_in_limit_per_device,
+                    at_once_per_client=settings.sign_in_concurrency_per_client,
                     fallback=MemoryCounters() if settings.redis_url else None,
                 ),
                 pin_throttle=LimitsPinThrottle(

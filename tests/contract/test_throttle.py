@@ -65,12 +65,37 @@ async def test_every_attempt_counts_against_its_address_and_past_the_limit_is_re
     throttle = _sign_in_throttle(storage, per_client="3/minute")
     address = _address()
     for _ in range(3):
-        await throttle.attempt(address)
+        async with throttle.attempt(address):
+            pass
     with pytest.raises(TooManyAttempts) as refused:
-        await throttle.attempt(address)
+        async with throttle.attempt(address):
+            pass
     assert 1 <= refused.value.retry_after_seconds <= 60
-    await throttle.attempt(_address())
-    await throttle.attempt(None)  # no address, nothing to count it against
+    async with throttle.attempt(_address()), throttle.attempt(None):
+        pass  # another address, and no address (nothing to count it against)
+
+
+async def test_only_a_few_attempts_from_one_address_are_judged_at_once(
+    storage: Storage,
+) -> None:
+    throttle = LimitsSignInThrottle(
+        storage,
+        per_client="100/minute",
+        per_account_client="100/minute",
+        per_account="100/minute",
+        per_device="100/minute",
+        at_once_per_client=2,
+    )
+    address = _address()
+    async with throttle.attempt(address), throttle.attempt(address):
+        with pytest.raises(TooManyAttempts) as refused:
+            async with throttle.attempt(address):
+                pass
+        assert refused.value.retry_after_seconds == 1
+        async with throttle.attempt(_address()):
+            pass  # other addresses have places of their own
+    async with throttle.attempt(address), throttle.attempt(address):
+        pass  # the places are back once the attempts are judged
 
 
 async def test_failures_from_one_address_pause_that_address_on_that_email_only(

@@ -98,8 +98,10 @@ class CountingThrottle:
     async def turn(self, email: str) -> AsyncIterator[None]:
         yield  # one event loop and no I/O here: nothing interleaves a judgement
 
-    async def attempt(self, address: str | None) -> None:
+    @asynccontextmanager
+    async def attempt(self, address: str | None) -> AsyncIterator[None]:
         self.attempts.append(address)
+        yield
 
     async def check(self, guesser: Guesser) -> None:
         if self.failures.get(_key(guesser), 0) >= self.allowed:

@@ -69,7 +69,8 @@ class _Counters:
 
 
 class LimitsSignInThrottle(_Counters):
-    """Every attempt counts against its client address before any hashing; wrong passwords
+    """Every attempt counts against its client address before any hashing, and only a few
+    from one address are judged at once on an instance; wrong passwords
     count against (email, address) and, from devices the account does not know, against the
     email from everywhere; a known device's wrong passwords count against that device alone.
     A success clears the (email, address) or the device's count, never the others."""
@@ -82,17 +83,36 @@ class LimitsSignInThrottle(_Counters):
         per_account_client: str,
         per_account: str,
         per_device: str,
+        at_once_per_client: int = 2,
         fallback: Storage | None = None,
     ) -> None:
         super().__init__(storage, fallback)
+        self._at_once = at_once_per_client
+        self._judging: dict[str, int] = {}
         self._per_client = parse_many(per_client)
         self._per_account_client = parse_many(per_account_client)
         self._per_account = parse_many(per_account)
         self._per_device = parse_many(per_device)
 
-    async def attempt(self, address: str | None) -> None:
+    @asynccontextmanager
+    async def attempt(self, address: str | None) -> AsyncIterator[None]:
         if address is None:
+            yield
             return
+        # One of the address's few places on this instance first: a flood from one address
+        # can hold only so much of the hashing queue, however many connections it opens.
+        if self._judging.get(address, 0) >= self._at_once:
+            raise TooManyAttempts(1)
+        self._judging[address] = self._judging.get(address, 0) + 1
+        try:
+            await self._count(address)
+            yield
+        finally:
+            self._judging[address] -= 1
+            if not self._judging[address]:
+                del self._judging[address]
+
+    async def _count(self, address: str) -> None:
         limiter = await self._limiter()
         # A refused hit is not counted, so waiting it out is enough; all windows are tested
         # first, so that a refusal by one does not fill another.

@@ -19,14 +19,14 @@ async def sign_up(
     ports: Ports, *, email: str, password: str, plan: str, ip: str | None = None
 ) -> Account:
     # Counted before anything else, malformed input too: sign-up hashes a password.
-    await ports.throttle.attempt(ip)
-    email = normalise_email(email)
-    ports.plans[plan]
-    check_new_password(password, email=email, common=ports.common_passwords)
-    async with ports.reader() as uow:
-        if await uow.accounts.by_email(email) is not None:
-            raise EmailTaken(field="email")
-    password_hash = await ports.hasher.hash(password)
+    async with ports.throttle.attempt(ip):
+        email = normalise_email(email)
+        ports.plans[plan]
+        check_new_password(password, email=email, common=ports.common_passwords)
+        async with ports.reader() as uow:
+            if await uow.accounts.by_email(email) is not None:
+                raise EmailTaken(field="email")
+        password_hash = await ports.hasher.hash(password)
     now = ports.clock.now()
     account = Account(
         id=AccountId(ports.tokens.new_id()),

@@ -47,19 +47,19 @@ async def sign_in(
 ) -> TokenPair:
     """Sign a device in. Every attempt counts against its address before anything is hashed;
     a device id counts as this device's only with the secret its last sign-in gave it."""
-    await ports.throttle.attempt(ip)
-    try:
-        email = normalise_email(email)
-    except InvalidEmail:
-        # No account can have it, so there is nothing to hash, and nothing to learn.
-        raise InvalidCredentials() from None
-    async with ports.throttle.turn(email):
-        account, known = await _judge(
-            ports, email, password, ip, device_id, device_secret, device_type
-        )
-    rehashed = None
-    if ports.hasher.needs_rehash(account.password_hash):
-        rehashed = await ports.hasher.hash(password)
+    async with ports.throttle.attempt(ip):
+        try:
+            email = normalise_email(email)
+        except InvalidEmail:
+            # No account can have it, so there is nothing to hash, and nothing to learn.
+            raise InvalidCredentials() from None
+        async with ports.throttle.turn(email):
+            account, known = await _judge(
+                ports, email, password, ip, device_id, device_secret, device_type
+            )
+        rehashed = None
+        if ports.hasher.needs_rehash(account.password_hash):
+            rehashed = await ports.hasher.hash(password)
     now = ports.clock.now()
     location = ports.geo.locate(ip)
     secret = ports.tokens.token()

@@ -27,18 +27,18 @@ async def confirm_password(
     await still_signed_in(ports)
     if not password:
         raise WrongPassword("Enter the account password to make this change.", field=field)
-    await ports.throttle.attempt(ip)
-    async with ports.reader() as uow:
-        account = await uow.accounts.get(principal.account_id)
-    if account is None:
-        raise InvalidToken()  # the session outlived its account
-    guesser = Guesser(account.email, ip, principal.device_id)
-    async with ports.throttle.turn(account.email):
-        await ports.throttle.check(guesser)
-        if await ports.hasher.verify(account.password_hash, password):
-            await ports.throttle.succeeded(guesser)
-            return account
-        await ports.throttle.failed(guesser)
+    async with ports.throttle.attempt(ip):
+        async with ports.reader() as uow:
+            account = await uow.accounts.get(principal.account_id)
+        if account is None:
+            raise InvalidToken()  # the session outlived its account
+        guesser = Guesser(account.email, ip, principal.device_id)
+        async with ports.throttle.turn(account.email):
+            await ports.throttle.check(guesser)
+            if await ports.hasher.verify(account.password_hash, password):
+                await ports.throttle.succeeded(guesser)
+                return account
+            await ports.throttle.failed(guesser)
     await _log_wrong_password(ports, principal, purpose, ip)
     raise WrongPassword(field=field)
 
