@@ -394,3 +394,20 @@ async def test_activity_pages_walk_every_event_once(ports: Ports) -> None:
         cursor = page.next_cursor
     assert seen == sorted(seen, reverse=True)
     assert len(seen) == len(set(seen)) == 6
+
+
+async def test_two_sign_ins_sent_at_once_with_one_device_secret_make_one_of_them_a_new_device(
+    ports: Ports,
+) -> None:
+    await _account(ports)
+    tv = await _device(ports, DeviceType.SMART_TV)
+    assert tv.device_secret is not None
+    both = await asyncio.gather(
+        *(
+            _device(
+                ports, DeviceType.SMART_TV, device_id=tv.device_id, device_secret=tv.device_secret
+            )
+            for _ in range(2)
+        )
+    )
+    assert sorted(pair.device_id == tv.device_id for pair in both) == [False, True]

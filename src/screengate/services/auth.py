@@ -73,7 +73,7 @@ async def sign_in(
             fresh.password_hash = rehashed or fresh.password_hash
             await uow.accounts.save(fresh)
         device = await _device_for(
-            uow, ports, fresh.id, known, device_type, device_name, user_agent, now
+            uow, ports, fresh.id, known, device_secret, device_type, device_name, user_agent, now
         )
         # A new secret at every sign-in: the one just used is spent.
         device.secret_hash = hash_token(secret)
@@ -123,15 +123,17 @@ async def _device_for(
     ports: Ports,
     account_id: AccountId,
     known: DeviceId | None,
+    device_secret: str | None,
     device_type: DeviceType,
     device_name: str | None,
     user_agent: str | None,
     now: datetime,
 ) -> Device:
     """A device that proved itself keeps its identity (and its place in the list); any other
-    sign-in is a new device, whatever id it sent."""
+    sign-in is a new device, whatever id it sent. Proved again here, under the account's lock:
+    of two sign-ins sent with one secret, one is that device, the other a new one."""
     device = await uow.devices.get(account_id, known) if known else None
-    if device is not None:
+    if device is not None and proves(device, device_secret):
         if device_name:
             device.name = choose_device_name(device_name, None, device_type)
         return device
