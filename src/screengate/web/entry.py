@@ -8,11 +8,13 @@ from litestar import Request, Response, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 
+from screengate.api.problems import status_of
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidEmail,
+    ServerBusy,
     SignedOut,
     TooManyAttempts,
     UnknownPlan,
@@ -73,14 +75,14 @@ async def sign_in(
     email, next_url = form.get("email", ""), form.get("next")
     try:
         pair = await _start_session(request, ports, surface, email, form.get("password", ""), ip)
-    except TooManyAttempts as error:
+    except (TooManyAttempts, ServerBusy) as error:
         response = _sign_in_form(
             request,
             surface,
             email=email,
             next_url=next_url,
             errors=FormErrors(error.detail),
-            status=429,
+            status=status_of(error),
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
