@@ -288,3 +288,20 @@ def test_a_nul_in_a_path_id_is_just_not_found(client: httpx.Client) -> None:
     assert_problem(by_device, 404, "device_not_found")
     assert_problem(by_profile, 404, "profile_not_found")
     assert_signed_in(client, device)
+
+
+def test_a_device_secret_that_is_not_one_of_ours_is_refused(client: httpx.Client) -> None:
+    account = account_with_devices(client, 1)
+    (tv,) = account.devices
+
+    for secret in ("\x00", "a.b", "x" * 129):
+        answer = client.post(
+            "/v1/auth/sign-in",
+            json={
+                "email": account.email,
+                "password": PASSWORD,
+                "device": {"type": "smart_tv", "device_id": tv.device_id, "device_secret": secret},
+            },
+        )
+        body = assert_problem(answer, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == ["device.device_secret"]
