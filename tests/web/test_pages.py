@@ -464,6 +464,8 @@ def test_a_browser_that_signed_in_before_still_signs_in_while_strangers_are_thro
         right = {**wrong, "password": account.password}
         assert stranger.post("/sign-in", data=right).status_code == 429
 
+        for session_cookie in ("sg_access", "sg_refresh"):  # signed out; the device cookie stays
+            mine.cookies.delete(session_cookie)
         again = sign_in_web(mine, account)  # the device cookie: id and secret
         assert again.status_code == 303
         assert mine.cookies["sg_device"].partition(".")[0] == device_id
