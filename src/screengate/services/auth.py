@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from screengate.domain.accounts import Account, normalise_email
 from screengate.domain.devices import Device, DeviceType, choose_device_name, proves
 from screengate.domain.errors import (
+    DeviceLimit,
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
@@ -26,6 +27,7 @@ from screengate.domain.sessions import (
     TokenPair,
     follows_its_refresh,
     hash_token,
+    signed_in_devices,
 )
 from screengate.ports import Guesser, Ports, UnitOfWork
 from screengate.services.acting import act_for
@@ -75,6 +77,7 @@ async def sign_in(
         device = await _device_for(
             uow, ports, fresh.id, known, device_secret, device_type, device_name, user_agent, now
         )
+        await ensure_room_for(uow, ports, device, now)
         # A new secret at every sign-in: the one just used is spent.
         device.secret_hash = hash_token(secret)
         await uow.devices.save(device)
@@ -116,6 +119,17 @@ async def sign_in(
     await announce(ports, replaced)
     await account_changed(ports, fresh.id)
     return replace(pair, device_secret=secret)
+
+
+async def ensure_room_for(uow: UnitOfWork, ports: Ports, device: Device, now: datetime) -> None:
+    """Refuse a device that would sign the account in on more devices than it may be (a
+    device signing in again holds its place). Under the account's lock, as every sign-in is."""
+    others = signed_in_devices(
+        await uow.sessions.live_for_account(device.account_id), now, ports.policy
+    )
+    others.discard(device.id)
+    if len(others) >= ports.policy.max_devices:
+        raise DeviceLimit(ports.policy.max_devices)
 
 
 async def _device_for(

@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from screengate.api.problems import status_of
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
+    DeviceLimit,
     EmailTaken,
     InvalidCredentials,
     InvalidEmail,
@@ -86,6 +87,15 @@ async def sign_in(
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
+    except DeviceLimit as error:
+        return _sign_in_form(
+            request,
+            surface,
+            email=email,
+            next_url=next_url,
+            errors=FormErrors(error.detail),
+            status=409,
+        )
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
         errors.fields["password"] = "Incorrect email or password."
