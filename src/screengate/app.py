@@ -15,7 +15,18 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from screengate import housekeeping, web
-from screengate.api import account, auth, devices, downloads, events, health, profiles, streams
+from screengate.api import (
+    account,
+    auth,
+    device_codes,
+    devices,
+    downloads,
+    events,
+    health,
+    profiles,
+    recovery,
+    streams,
+)
 from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.api.swagger import OfflineSwagger
@@ -35,7 +46,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_ports(settings, clock=clock) as ports:
+        async with open_ports(settings, clock=clock, send_mail=True) as ports:
             app.state.ports = ports
             # Before the first request: the pages sign with it (it may live in the database).
             app.state.web_keys = WebKeys((await web_secret(settings, ports.clock)).encode())
@@ -54,8 +65,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             health.healthz,
             health.readyz,
             auth.router,
+            recovery.router,
+            recovery.email_router,
             account.router,
             devices.router,
+            device_codes.temporary_sign_ins,
+            device_codes.device_authorizations,
+            device_codes.oauth,
             profiles.router,
             streams.router,
             downloads.router,

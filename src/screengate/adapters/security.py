@@ -12,6 +12,7 @@ from typing import TypeVar
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from screengate.domain.device_codes import USER_CODE_ALPHABET, USER_CODE_LENGTH
 from screengate.domain.errors import ServerBusy
 
 T = TypeVar("T")
@@ -95,6 +96,9 @@ class SecretTokenSource:
 
     def new_id(self) -> str:
         return str(uuid.uuid4())
+
+    def user_code(self) -> str:
+        return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
 class SystemClock:

@@ -33,6 +33,8 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.TokenExpired: 401,
     errors.SignedOut: 401,
     errors.WrongPassword: 403,
+    errors.InvalidLink: 400,
+    errors.PasswordResetRequired: 403,
     errors.DeviceNotFound: 404,
     errors.DeviceLimit: 409,
     errors.ProfileNotFound: 404,
@@ -52,6 +54,9 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.DownloadDeviceLimit: 409,
     errors.DeviceDownloadLimit: 409,
     errors.DownloadNotFound: 404,
+    errors.CodeNotFound: 404,
+    errors.InvalidUntil: 422,
+    errors.DeviceFlowError: 400,
 }
 
 _HTTP_CODES = {

@@ -32,6 +32,8 @@ class Account:
     password_changed_at: datetime
     totp_secret: str | None = None
     failed_sign_ins: int = 0
+    # Set by "This wasn't me": no password sign-in until the password is reset.
+    password_reset_required: bool = False
 
     @property
     def sign_in_locked(self) -> bool:

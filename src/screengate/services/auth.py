@@ -12,6 +12,7 @@ from screengate.domain.errors import (
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
+    PasswordResetRequired,
     SignedOut,
     TokenExpired,
 )
@@ -31,7 +32,9 @@ from screengate.domain.sessions import (
 )
 from screengate.ports import Guesser, Ports, UnitOfWork
 from screengate.services.acting import act_for
+from screengate.services.alerts import alert_if_new
 from screengate.services.announce import account_changed, announce
+from screengate.services.mail import mail_committed
 from screengate.services.sign_out import end_and_log
 
 
@@ -74,7 +77,7 @@ async def sign_in(
             fresh.failed_sign_ins = 0
             fresh.password_hash = rehashed or fresh.password_hash
             await uow.accounts.save(fresh)
-        device = await _device_for(
+        device, new_device = await _device_for(
             uow, ports, fresh.id, known, device_secret, device_type, device_name, user_agent, now
         )
         await ensure_room_for(uow, ports, device, now)
@@ -101,7 +104,7 @@ async def sign_in(
             location=location,
         )
         await uow.sessions.add(session)
-        pair = await _issue(uow, ports, session, now)
+        pair = await issue_tokens(uow, ports, session, now)
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
@@ -112,10 +115,13 @@ async def sign_in(
                 session_id=session.id,
                 ip=ip,
                 location=location,
-                detail={"device_type": device.type.value, "new_device": device.created_at == now},
+                detail={"device_type": device.type.value, "new_device": new_device},
             )
         )
+        alerted = new_device and await alert_if_new(uow, ports, fresh, device, location, now)
         await uow.commit()
+    if alerted:
+        mail_committed(ports)
     await announce(ports, replaced)
     await account_changed(ports, fresh.id)
     return replace(pair, device_secret=secret)
@@ -142,15 +148,16 @@ async def _device_for(
     device_name: str | None,
     user_agent: str | None,
     now: datetime,
-) -> Device:
+) -> tuple[Device, bool]:
     """A device that proved itself keeps its identity (and its place in the list); any other
     sign-in is a new device, whatever id it sent. Proved again here, under the account's lock:
-    of two sign-ins sent with one secret, one is that device, the other a new one."""
+    of two sign-ins sent with one secret, one is that device, the other a new one. True when
+    the device is new to the account."""
     device = await uow.devices.get(account_id, known) if known else None
     if device is not None and proves(device, device_secret):
         if device_name:
             device.name = choose_device_name(device_name, None, device_type)
-        return device
+        return device, False
     device = Device(
         id=DeviceId(ports.tokens.new_id()),
         account_id=account_id,
@@ -160,7 +167,7 @@ async def _device_for(
         user_agent=user_agent[:512] if user_agent else None,
     )
     await uow.devices.add(device)
-    return device
+    return device, True
 
 
 async def _record_failure(
@@ -189,11 +196,18 @@ async def _record_failure(
         await uow.commit()
 
 
-async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+async def issue_tokens(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+    """A new access and refresh token for this session. The access token never outlives a
+    temporary sign-in's end; the refresh token may (an extended end must not strand the
+    device), but refreshing at or past the end signs the device out (Session.has_lapsed)."""
     access, refresh = ports.tokens.token(), ports.tokens.token()
+    access_until = now + ports.policy.access_ttl
+    refresh_until = now + ports.policy.idle_ttl
+    if session.signed_in_until is not None:
+        access_until = min(access_until, session.signed_in_until)
     for token, kind, expires_at in (
-        (access, CredentialKind.ACCESS, now + ports.policy.access_ttl),
-        (refresh, CredentialKind.REFRESH, now + ports.policy.idle_ttl),
+        (access, CredentialKind.ACCESS, access_until),
+        (refresh, CredentialKind.REFRESH, refresh_until),
     ):
         await uow.credentials.add(
             Credential(
@@ -209,7 +223,7 @@ async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime)
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
-        expires_in=int(ports.policy.access_ttl.total_seconds()),
+        expires_in=max(0, int((access_until - now).total_seconds())),
         session_id=session.id,
         device_id=session.device_id,
     )
@@ -249,6 +263,9 @@ async def _judge(
         await ports.throttle.failed(guesser)
         raise InvalidCredentials()
     await ports.throttle.succeeded(guesser)
+    if account.password_reset_required:
+        # "This wasn't me": the password may be the intruder's too, right or not.
+        raise PasswordResetRequired()
     return account, known
 
 
@@ -301,11 +318,11 @@ async def _rotate(
                 session.ip = ip or session.ip
                 session.location = ports.geo.locate(ip) or session.location
                 await uow.sessions.save(session)
-                pair = await _issue(uow, ports, session, now)
+                pair = await issue_tokens(uow, ports, session, now)
                 await uow.commit()
                 await account_changed(ports, session.account_id)
                 return pair
-            reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
+            reason = session.lapse_reason(now) if lapsed else SignOutReason.TOKEN_REUSE
             kind = EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT
             scope = SignOutScope(session.account_id, session_id=session.id)
             receipt = await end_and_log(uow, ports, scope, reason, None, ip, kind=kind)

@@ -17,7 +17,18 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.web import account, entry, events, profiles, tv, watching
+from screengate.web import (
+    account,
+    activate,
+    email,
+    entry,
+    events,
+    profiles,
+    recovery,
+    tv,
+    tv_code,
+    watching,
+)
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import grown_up_viewer, web_keys_of
@@ -31,7 +42,6 @@ __all__ = ["not_found_anywhere", "routers", "template_config"]
 # Pages both surfaces have; each renders its own templates and keeps its own cookies.
 SHARED: list[ControllerRouterHandler] = [
     entry.front_door,
-    entry.sign_in_page,
     entry.sign_in,
     entry.sign_out_here,
     profiles.whos_watching,
@@ -45,7 +55,22 @@ SHARED: list[ControllerRouterHandler] = [
     events.events,
 ]
 
-WEBSITE_ONLY: list[ControllerRouterHandler] = [entry.sign_up_page, entry.sign_up]
+WEBSITE_ONLY: list[ControllerRouterHandler] = [
+    entry.sign_in_page,
+    entry.sign_up_page,
+    entry.sign_up,
+    recovery.forgot_password_page,
+    recovery.forgot_password,
+    recovery.reset_password_page,
+    recovery.reset_password,
+    recovery.secure_account_page,
+    recovery.secure_account,
+    email.confirm_email_page,
+    email.confirm_email,
+    activate.activate_page,
+    activate.look_up_code,
+    activate.decide_code,
+]
 
 # Account, Manage access and devices, and the profiles' settings: a grown-up profile only
 # (their `viewer` is grown_up_viewer), never a Kids profile or nobody chosen yet.
@@ -63,10 +88,20 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     account.sign_out_all,
     account.password_page,
     account.change_password,
+    email.email_page,
+    email.change_email,
     account.activity,
+    account.end_temporary_sign_in,
+    account.move_signed_in_until,
 ]
 
-TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]
+TV_ONLY: list[ControllerRouterHandler] = [
+    tv.get_help,
+    tv.confirm_sign_out,
+    tv_code.tv_sign_in_page,
+    tv_code.code_events,
+    tv_code.finish_code_sign_in,
+]
 
 
 def routers() -> list[Router]:

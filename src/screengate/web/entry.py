@@ -8,6 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 
+from screengate.api.deps import ports_of
 from screengate.api.problems import status_of
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
@@ -15,6 +16,7 @@ from screengate.domain.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidEmail,
+    PasswordResetRequired,
     ServerBusy,
     SignedOut,
     TooManyAttempts,
@@ -65,7 +67,7 @@ async def sign_in_page(
         pass
     else:
         return Redirect(local_path(next_url, surface.home_url))
-    return _sign_in_form(request, surface, reason=reason, next_url=next_url)
+    return sign_in_form(request, surface, reason=reason, next_url=next_url)
 
 
 @post("/sign-in")
@@ -77,7 +79,7 @@ async def sign_in(
     try:
         pair = await _start_session(request, ports, surface, email, form.get("password", ""), ip)
     except (TooManyAttempts, ServerBusy) as error:
-        response = _sign_in_form(
+        response = sign_in_form(
             request,
             surface,
             email=email,
@@ -87,8 +89,17 @@ async def sign_in(
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
+    except PasswordResetRequired as error:
+        return sign_in_form(
+            request,
+            surface,
+            email=email,
+            next_url=next_url,
+            errors=FormErrors(error.detail),
+            status=403,
+        )
     except DeviceLimit as error:
-        return _sign_in_form(
+        return sign_in_form(
             request,
             surface,
             email=email,
@@ -99,7 +110,7 @@ async def sign_in(
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
         errors.fields["password"] = "Incorrect email or password."
-        return _sign_in_form(
+        return sign_in_form(
             request, surface, email=email, next_url=next_url, errors=errors, status=400
         )
     send_later(request, session_cookies(request, surface, pair, ports.policy))
@@ -186,7 +197,7 @@ def _device_name(ports: Ports, surface: Surface, user_agent: str | None) -> str 
     return f"TV app ({seen})" if seen else "TV app"
 
 
-def _sign_in_form(
+def sign_in_form(
     request: Request[Any, Any, Any],
     surface: Surface,
     *,
@@ -206,7 +217,14 @@ def _sign_in_form(
         banner=sign_in_banner(request.query_params.get("done"), request.query_params.get("count")),
         next_url=local_path(next_url, "") or None,
         errors=errors or FormErrors(),
+        # Where a TV sends its viewer to reset a password: typed on a phone or a computer.
+        forgot_url=f"{_public_url(request)}/forgot-password",
     )
+
+
+def _public_url(request: Request[Any, Any, Any]) -> str:
+    mail = ports_of(request.app.state).mail
+    return mail.public_url if mail is not None else ""
 
 
 def _plans(ports: Ports) -> list[Any]:

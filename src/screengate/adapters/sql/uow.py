@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
+from screengate.adapters.sql.mail import SqlLinkStore, SqlOutbox
 from screengate.adapters.sql.stores import (
     SqlAccountStore,
     SqlCredentialStore,
+    SqlDeviceAuthorizationStore,
     SqlDeviceStore,
     SqlDownloadStore,
     SqlProfileStore,
@@ -26,8 +28,11 @@ from screengate.domain.ids import AccountId
 from screengate.ports import (
     AccountStore,
     CredentialStore,
+    DeviceAuthorizationStore,
     DeviceStore,
     DownloadStore,
+    LinkStore,
+    Outbox,
     ProfileStore,
     SecurityLog,
     SessionStore,
@@ -53,6 +58,9 @@ class SqlUnitOfWork:
     events: SecurityLog
     streams: StreamStore
     downloads: DownloadStore
+    outbox: Outbox
+    links: LinkStore
+    device_authorizations: DeviceAuthorizationStore
 
     def __init__(
         self,
@@ -100,6 +108,9 @@ class SqlUnitOfWork:
         self.events = SqlSecurityLog(connection)
         self.streams = SqlStreamStore(connection)
         self.downloads = SqlDownloadStore(connection)
+        self.outbox = SqlOutbox(connection)
+        self.links = SqlLinkStore(connection)
+        self.device_authorizations = SqlDeviceAuthorizationStore(connection)
         return self
 
     async def __aexit__(
