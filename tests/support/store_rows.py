@@ -45,7 +45,13 @@ async def _rows(database_url: str) -> Rows:
 
 
 # What the security log writes on a refusal, on purpose: the audit trail of failed attempts.
-LOGGED_FAILURES = ("sign_in_failed", "pin_failed", "pin_attempts_exceeded", "password_change")
+LOGGED_FAILURES = (
+    "sign_in_failed",
+    "pin_failed",
+    "pin_attempts_exceeded",
+    "password_change",
+    "password_check_failed",  # a wrong account password for a password or PIN change
+)
 
 
 def written_by_a_refusal(before: Rows, after: Rows) -> list[str]:

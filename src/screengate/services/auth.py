@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from screengate.domain.accounts import Account, normalise_email
-from screengate.domain.devices import Device, DeviceType, choose_device_name
+from screengate.domain.devices import Device, DeviceType, choose_device_name, proves
 from screengate.domain.errors import (
     DeviceLimit,
     InvalidCredentials,
@@ -14,7 +15,6 @@ from screengate.domain.errors import (
     PasswordResetRequired,
     SignedOut,
     TokenExpired,
-    TooManyAttempts,
 )
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
@@ -30,15 +30,12 @@ from screengate.domain.sessions import (
     hash_token,
     signed_in_devices,
 )
-from screengate.ports import Ports, UnitOfWork
+from screengate.ports import Guesser, Ports, UnitOfWork
 from screengate.services.acting import act_for
 from screengate.services.alerts import alert_if_new
 from screengate.services.announce import account_changed, announce
 from screengate.services.mail import mail_committed
 from screengate.services.sign_out import end_and_log
-
-# A locked account gets a long wait: only support (or a password change) lifts the lock.
-LOCKED_RETRY_AFTER_SECONDS = 3600
 
 
 async def sign_in(
@@ -49,21 +46,28 @@ async def sign_in(
     device_type: DeviceType,
     device_name: str | None = None,
     device_id: str | None = None,
+    device_secret: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> TokenPair:
-    try:
-        email = normalise_email(email)
-    except InvalidEmail:
-        await ports.hasher.verify_dummy(password)
-        raise InvalidCredentials() from None
-    async with ports.throttle.turn(email):
-        account = await _judge(ports, email, password, ip)
-    rehashed = None
-    if ports.hasher.needs_rehash(account.password_hash):
-        rehashed = await ports.hasher.hash(password)
+    """Sign a device in. Every attempt counts against its address before anything is hashed;
+    a device id counts as this device's only with the secret its last sign-in gave it."""
+    async with ports.throttle.attempt(ip):
+        try:
+            email = normalise_email(email)
+        except InvalidEmail:
+            # No account can have it, so there is nothing to hash, and nothing to learn.
+            raise InvalidCredentials() from None
+        async with ports.throttle.turn(email):
+            account, known = await _judge(
+                ports, email, password, ip, device_id, device_secret, device_type
+            )
+        rehashed = None
+        if ports.hasher.needs_rehash(account.password_hash):
+            rehashed = await ports.hasher.hash(password)
     now = ports.clock.now()
     location = ports.geo.locate(ip)
+    secret = ports.tokens.token()
     async with ports.uow() as uow:
         await uow.lock_account(account.id)
         fresh = await uow.accounts.get(account.id)
@@ -74,9 +78,12 @@ async def sign_in(
             fresh.password_hash = rehashed or fresh.password_hash
             await uow.accounts.save(fresh)
         device, new_device = await _device_for(
-            uow, ports, fresh.id, device_id, device_type, device_name, user_agent, now
+            uow, ports, fresh.id, known, device_secret, device_type, device_name, user_agent, now
         )
         await ensure_room_for(uow, ports, device, now)
+        # A new secret at every sign-in: the one just used is spent.
+        device.secret_hash = hash_token(secret)
+        await uow.devices.save(device)
         # A device holds one session: signing in again ends the one it had, as signing out
         # there would (its stream stops, its downloads go), so it is listed once.
         replaced = await end_and_log(
@@ -117,7 +124,7 @@ async def sign_in(
         mail_committed(ports)
     await announce(ports, replaced)
     await account_changed(ports, fresh.id)
-    return pair
+    return replace(pair, device_secret=secret)
 
 
 async def ensure_room_for(uow: UnitOfWork, ports: Ports, device: Device, now: datetime) -> None:
@@ -135,21 +142,22 @@ async def _device_for(
     uow: UnitOfWork,
     ports: Ports,
     account_id: AccountId,
-    device_id: str | None,
+    known: DeviceId | None,
+    device_secret: str | None,
     device_type: DeviceType,
     device_name: str | None,
     user_agent: str | None,
     now: datetime,
 ) -> tuple[Device, bool]:
-    """A device that signs in again keeps its identity (and its place in the list); True
-    when the device is new to the account."""
-    if device_id:
-        known = await uow.devices.get(account_id, DeviceId(device_id))
-        if known is not None and known.type == device_type:
-            if device_name:
-                known.name = choose_device_name(device_name, None, device_type)
-                await uow.devices.save(known)
-            return known, False
+    """A device that proved itself keeps its identity (and its place in the list); any other
+    sign-in is a new device, whatever id it sent. Proved again here, under the account's lock:
+    of two sign-ins sent with one secret, one is that device, the other a new one. True when
+    the device is new to the account."""
+    device = await uow.devices.get(account_id, known) if known else None
+    if device is not None and proves(device, device_secret):
+        if device_name:
+            device.name = choose_device_name(device_name, None, device_type)
+        return device, False
     device = Device(
         id=DeviceId(ports.tokens.new_id()),
         account_id=account_id,
@@ -162,7 +170,9 @@ async def _device_for(
     return device, True
 
 
-async def _record_failure(ports: Ports, account: Account, ip: str | None) -> None:
+async def _record_failure(
+    ports: Ports, account: Account, ip: str | None, device_id: DeviceId | None
+) -> None:
     async with ports.uow() as uow:
         await uow.lock_account(account.id)
         fresh = await uow.accounts.get(account.id)
@@ -170,11 +180,14 @@ async def _record_failure(ports: Ports, account: Account, ip: str | None) -> Non
             return
         fresh.failed_sign_ins += 1
         await uow.accounts.save(fresh)
+        device = await uow.devices.get(account.id, device_id) if device_id else None
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
                 kind=EventKind.SIGN_IN_FAILED,
                 at=ports.clock.now(),
+                device_id=device.id if device else None,
+                device_name=device.name if device else None,
                 ip=ip,
                 location=ports.geo.locate(ip),
                 detail={"consecutive_failures": fresh.failed_sign_ins},
@@ -216,26 +229,44 @@ async def issue_tokens(uow: UnitOfWork, ports: Ports, session: Session, now: dat
     )
 
 
-async def _judge(ports: Ports, email: str, password: str, ip: str | None) -> Account:
-    """The account whose password this is; every failure counted before the next is judged."""
-    await ports.throttle.check(email, ip)
+async def _judge(
+    ports: Ports,
+    email: str,
+    password: str,
+    ip: str | None,
+    device_id: str | None,
+    device_secret: str | None,
+    device_type: DeviceType,
+) -> tuple[Account, DeviceId | None]:
+    """The account whose password this is, and the account's device that is asking, if it
+    proved itself; every failure counted before the next is judged. An unknown email is
+    judged exactly like a known one with a wrong password: same counts, same hashing, same
+    answer; and no count ever locks the account's own devices out."""
     async with ports.reader() as uow:
         account = await uow.accounts.by_email(email)
+        claimed = (
+            await uow.devices.get(account.id, DeviceId(device_id))
+            if account is not None and device_id
+            else None
+        )
+    known = None
+    if claimed is not None and claimed.type == device_type and proves(claimed, device_secret):
+        known = claimed.id
+    guesser = Guesser(email, ip, known)
+    await ports.throttle.check(guesser)
     if account is None:
         await ports.hasher.verify_dummy(password)
-        await ports.throttle.failed(email, ip)
+        await ports.throttle.failed(guesser)
         raise InvalidCredentials()
-    if account.sign_in_locked:
-        raise TooManyAttempts(LOCKED_RETRY_AFTER_SECONDS)
     if not await ports.hasher.verify(account.password_hash, password):
-        await _record_failure(ports, account, ip)
-        await ports.throttle.failed(email, ip)
+        await _record_failure(ports, account, ip, known)
+        await ports.throttle.failed(guesser)
         raise InvalidCredentials()
-    await ports.throttle.succeeded(email)
+    await ports.throttle.succeeded(guesser)
     if account.password_reset_required:
         # "This wasn't me": the password may be the intruder's too, right or not.
         raise PasswordResetRequired()
-    return account
+    return account, known
 
 
 async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> TokenPair:

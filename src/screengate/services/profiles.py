@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from screengate.domain.errors import ProfileLocked, ProfileNotFound, TooManyPinAttempts
 from screengate.domain.events import EventKind, SecurityEvent
@@ -19,16 +19,19 @@ from screengate.domain.sessions import Principal
 from screengate.ports import PinFailure, Ports
 from screengate.services.acting import still_signed_in
 from screengate.services.announce import account_changed
+from screengate.services.passwords import confirm_password
 
 
 @dataclass(frozen=True, slots=True)
 class ProfileChanges:
-    """A PATCH: None leaves a field as it is; `remove_pin` unlocks the profile."""
+    """A PATCH: None leaves a field as it is; `remove_pin` unlocks the profile. Setting or
+    removing a PIN needs the account `password`."""
 
     name: str | None = None
     kids: bool | None = None
     pin: str | None = None
     remove_pin: bool = False
+    password: str | None = field(default=None, repr=False)
 
 
 async def list_profiles(ports: Ports, principal: Principal) -> list[Profile]:
@@ -42,6 +45,8 @@ async def create_profile(
     name = clean_profile_name(name)
     if pin is not None:
         check_pin(pin)
+        # Nothing is hashed for a profile that could not be added.
+        check_can_add(await list_profiles(ports, principal), name)
     pin_hash = await ports.pin_hasher.hash(pin) if pin is not None else None
     async with ports.uow() as uow:
         await uow.lock_account(principal.account_id)
@@ -72,11 +77,31 @@ async def create_profile(
 
 
 async def update_profile(
-    ports: Ports, principal: Principal, profile_id: ProfileId, changes: ProfileChanges
+    ports: Ports,
+    principal: Principal,
+    profile_id: ProfileId,
+    changes: ProfileChanges,
+    *,
+    ip: str | None = None,
 ) -> Profile:
+    """Rename, mark for kids, lock or unlock. A PIN set or removed needs the account password
+    (checked like a sign-in's: counted, throttled, wrong ones logged), is logged itself, and
+    leaves the wrong-PIN counts as they are: a new PIN lifts no pause."""
     name = clean_profile_name(changes.name) if changes.name is not None else None
     if changes.pin is not None:
         check_pin(changes.pin)
+    # Everything that needs no hashing first: a profile that is not there is 404 at once.
+    profile = _find(await list_profiles(ports, principal), profile_id)
+    pin_change = changes.pin is not None or (changes.remove_pin and profile.locked)
+    if pin_change:
+        await confirm_password(
+            ports,
+            principal,
+            changes.password,
+            purpose="change a profile's PIN",
+            field="password",
+            ip=ip,
+        )
     pin_hash = await ports.pin_hasher.hash(changes.pin) if changes.pin is not None else None
     async with ports.uow() as uow:
         await uow.lock_account(principal.account_id)
@@ -92,9 +117,26 @@ async def update_profile(
         elif pin_hash is not None:
             profile.pin_hash = pin_hash
         await uow.profiles.save(profile)
+        if pin_change:
+            device = await uow.devices.get(principal.account_id, principal.device_id)
+            await uow.events.add(
+                SecurityEvent(
+                    account_id=principal.account_id,
+                    kind=EventKind.PROFILE_PIN_CHANGED,
+                    at=ports.clock.now(),
+                    device_id=principal.device_id,
+                    device_name=device.name if device else None,
+                    session_id=principal.session_id,
+                    ip=ip,
+                    location=ports.geo.locate(ip),
+                    detail={
+                        "profile_id": profile.id,
+                        "profile_name": profile.name,
+                        "lock": "removed" if changes.remove_pin else "set",
+                    },
+                )
+            )
         await uow.commit()
-    if changes.remove_pin or pin_hash is not None:
-        await ports.pin_throttle.forget(profile.id)
     await account_changed(ports, principal.account_id)
     return profile
 

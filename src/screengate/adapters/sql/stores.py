@@ -652,6 +652,7 @@ def _device_values(device: Device) -> dict[str, Any]:
         "last_activity_at": activity.at if activity else None,
         "last_activity_profile_id": activity.profile_id if activity else None,
         "last_activity_title_id": activity.title_id if activity else None,
+        "secret_hash": device.secret_hash,
     }
 
 
@@ -671,6 +672,7 @@ def _device(row: Row[Any]) -> Device:
         created_at=row.created_at,
         user_agent=row.user_agent,
         last_activity=activity,
+        secret_hash=row.secret_hash,
     )
 
 

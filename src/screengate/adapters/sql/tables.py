@@ -112,6 +112,8 @@ devices = Table(
     Column("last_activity_at", UtcDateTime, nullable=True),
     Column("last_activity_profile_id", String, nullable=True),
     Column("last_activity_title_id", String, nullable=True),
+    # sha256 of the device's secret (256 random bits), as tokens are kept.
+    Column("secret_hash", String, nullable=True),
     Index("ix_devices_account_id", "account_id"),
 )
 
