@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Update, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
@@ -157,6 +157,26 @@ class SqlUnitOfWork:
         return self._connection
 
 
+# Built once: a heartbeat only binds its values (building the statement each time was about a
+# third of its Python-side cost).
+_RENEW = (
+    update(streams)
+    .where(
+        streams.c.id == bindparam("b_stream_id"),
+        streams.c.session_id == bindparam("b_session_id"),
+        streams.c.ended_at.is_(None),
+        streams.c.expires_at > bindparam("b_now"),
+        exists().where(
+            sessions.c.id == bindparam("b_session_id"),
+            sessions.c.account_id == bindparam("b_account_id"),
+            sessions.c.signed_out_at.is_(None),
+        ),
+    )
+    .values(expires_at=bindparam("b_expires_at"))
+    .returning(streams.c.id)
+)
+
+
 class SqlStreamRenewals:
     """ports.StreamRenewals: the heartbeat as one autocommitted `UPDATE ... RETURNING`.
 
@@ -182,37 +202,28 @@ class SqlStreamRenewals:
         expires_at: datetime,
         now: datetime,
     ) -> bool:
-        signed_in = exists().where(
-            sessions.c.id == session_id,
-            sessions.c.account_id == account_id,
-            sessions.c.signed_out_at.is_(None),
-        )
-        statement = (
-            update(streams)
-            .where(
-                streams.c.id == stream_id,
-                streams.c.session_id == session_id,
-                streams.c.ended_at.is_(None),
-                streams.c.expires_at > now,
-                signed_in,
-            )
-            .values(expires_at=expires_at)
-            .returning(streams.c.id)
-        )
+        values = {
+            "b_stream_id": stream_id,
+            "b_session_id": session_id,
+            "b_account_id": account_id,
+            "b_expires_at": expires_at,
+            "b_now": now,
+        }
+
         if self._writers is None:
-            return await self._run(statement)
+            return await self._run(_RENEW, values)
         # SQLite: in this process's queue of writers, like a unit of work that writes.
         async with asyncio.timeout(WRITER_WAIT_SECONDS):
             await self._writers.acquire()
         try:
-            return await self._run(statement)
+            return await self._run(_RENEW, values)
         finally:
             self._writers.release()
 
-    async def _run(self, statement: object) -> bool:
+    async def _run(self, statement: Update, values: dict[str, object]) -> bool:
         async with self._engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            found = (await autocommit.execute(statement)).first()  # type: ignore[call-overload]
+            found = (await autocommit.execute(statement, values)).first()
         return found is not None
 
 
