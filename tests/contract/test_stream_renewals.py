@@ -3,6 +3,7 @@ live stream of a live session, and nothing once the session is signed out."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -115,3 +116,30 @@ async def test_a_heartbeat_renews_no_ended_expired_or_other_sessions_stream(
         mine.account_id, mine.id, other.id, expires_at=LATER, now=NOW
     )
     assert await _expiry(uow, other) == other.expires_at
+
+
+async def test_a_heartbeat_racing_a_sign_out_waits_for_it_and_renews_nothing(
+    stores: Stores,
+) -> None:
+    """The sign-out has marked the session and ended the stream but not yet committed; the
+    heartbeat comes in between: it waits (PostgreSQL's row lock, SQLite's write lock) and then
+    finds the stream ended."""
+    uow, renewals, _ = stores
+    _, _, session = await a_signed_in_device(uow)
+    stream = make_stream(session)
+    await store(uow, stream)
+    async with uow() as sign_out:
+        await sign_out.sessions.save(
+            dataclasses.replace(
+                session, signed_out_at=NOW, sign_out_reason=SignOutReason.SIGNED_OUT_REMOTELY
+            )
+        )
+        ended = dataclasses.replace(stream)
+        ended.end(StreamEndReason.SIGNED_OUT_REMOTELY, NOW)
+        await sign_out.streams.save(ended)
+        heartbeat = asyncio.create_task(_renew(renewals, stream))
+        await asyncio.sleep(0.2)
+        assert not heartbeat.done()  # held until the sign-out ends
+        await sign_out.commit()
+    assert not await asyncio.wait_for(heartbeat, timeout=5)
+    assert await _expiry(uow, stream) == stream.expires_at
