@@ -12,6 +12,8 @@ from sqlalchemy import text
 from screengate.adapters.sql import engine as engines
 from tests.contract.conftest import postgres_database
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:

@@ -19,6 +19,9 @@ POOL_SIZE = 1  # and as many again when busy: 3 connections in all
 SIGN_UP = {"email": "busy@example.com", "password": "correct horse battery staple 42"}
 
 
+pytestmark = pytest.mark.postgres
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     with postgres_database() as url:
