@@ -18,7 +18,7 @@ _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncp
 
 
 POOL_SIZE = 10
-POOL_TIMEOUT_SECONDS = 3.0
+POOL_TIMEOUT_SECONDS = 10.0
 
 
 def create_engine_for(
