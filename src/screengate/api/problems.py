@@ -176,17 +176,12 @@ def unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[b
     )
 
 
-def busy(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+def busy(request: Request[Any, Any, Any], _: PoolTimeout) -> Response[bytes]:
     # Every database connection stayed taken for the pool's whole timeout: the request gave up
-    # before writing anything (it never had a connection), so trying again soon is safe.
-    log.warning("server_busy", path=request.url.path)
-    return problem(
-        503,
-        "server_busy",
-        "The service is busy",
-        "Too many requests are waiting for the database. Try again in a moment.",
-        headers={"Retry-After": "1"},
-    )
+    # before writing anything (it never had a connection). The same answer as a full hashing
+    # queue: 503 server_busy with Retry-After.
+    log.warning("server_busy", path=request.url.path, waited_for="database connection")
+    return domain_error(request, errors.ServerBusy(1))
 
 
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:

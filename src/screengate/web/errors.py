@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from screengate.api.problems import http_error as http_problem
 from screengate.api.problems import retry_after, status_of
-from screengate.domain.errors import DomainError, InvalidToken, SignedOut
+from screengate.domain.errors import DomainError, InvalidToken, ServerBusy, SignedOut
 from screengate.web.cookies import cleared_cookies
 from screengate.web.deps import GrownUpNeeded
 from screengate.web.forms import local_path
@@ -115,12 +115,8 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
 
     def busy(request: Request[Any, Any, Any], _: PoolTimeout) -> Response[Any]:
         # Every database connection stayed taken for the pool's timeout: nothing was written.
-        log.warning("server_busy", path=request.url.path)
-        response = error_page(
-            request, surface, 503, "The service is busy", "Please try again in a moment."
-        )
-        response.headers["Retry-After"] = "1"
-        return response
+        log.warning("server_busy", path=request.url.path, waited_for="database connection")
+        return domain_error(request, ServerBusy(1))
 
     def internal(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
         log.error(
