@@ -15,7 +15,17 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from screengate import web
-from screengate.api import account, auth, devices, downloads, events, health, profiles, streams
+from screengate.api import (
+    account,
+    auth,
+    devices,
+    downloads,
+    events,
+    health,
+    profiles,
+    streams,
+    two_step,
+)
 from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.api.swagger import OfflineSwagger
@@ -54,6 +64,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             health.readyz,
             auth.router,
             account.router,
+            two_step.router,
             devices.router,
             profiles.router,
             streams.router,

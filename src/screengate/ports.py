@@ -28,6 +28,7 @@ from screengate.domain.sessions import (
     SignOutScope,
 )
 from screengate.domain.streams import Stream, StreamPolicy
+from screengate.domain.two_step import Challenge, Passkey, TwoStepPolicy
 
 # At run time, not only for type checkers: the DI layer reads Ports' annotations.
 from screengate.services.views import AccountDevices, AccountView
@@ -176,6 +177,41 @@ class SecurityLog(Protocol):
         """Newest first; `before_id` continues where the previous page ended."""
 
 
+class TwoStepStore(Protocol):
+    """Recovery codes (hashes only), sign-in challenges and passkeys."""
+
+    async def replace_recovery_codes(
+        self, account_id: AccountId, code_hashes: Sequence[str], at: datetime
+    ) -> None:
+        """The account's codes are these, and only these, from now on (none: no codes)."""
+
+    async def use_recovery_code(self, account_id: AccountId, code_hash: str, at: datetime) -> bool:
+        """Spend an unused code. Atomic: of two concurrent uses of one code exactly one wins."""
+
+    async def recovery_codes_left(self, account_id: AccountId) -> int: ...
+
+    async def add_challenge(self, challenge: Challenge) -> None: ...
+
+    async def challenge(self, token_hash: str) -> Challenge | None: ...
+
+    async def save_challenge(self, challenge: Challenge) -> None: ...
+
+    async def prune_challenges(self, before: datetime) -> int:
+        """Forget challenges that expired before `before`; how many went."""
+
+    async def add_passkey(self, passkey: Passkey) -> None: ...
+
+    async def passkeys(self, account_id: AccountId) -> list[Passkey]:
+        """Oldest first."""
+
+    async def passkey_by_credential(self, credential_id: str) -> Passkey | None: ...
+
+    async def save_passkey(self, passkey: Passkey) -> None: ...
+
+    async def delete_passkey(self, account_id: AccountId, passkey_id: str) -> bool:
+        """False when there is no such passkey on this account."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over every store. Leaving without commit() rolls everything back."""
 
@@ -202,6 +238,9 @@ class UnitOfWork(Protocol):
 
     @property
     def downloads(self) -> DownloadStore: ...
+
+    @property
+    def two_step(self) -> TwoStepStore: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -289,6 +328,28 @@ class SignInThrottle(Protocol):
     async def failed(self, email: str, ip: str | None) -> None: ...
 
     async def succeeded(self, email: str) -> None: ...
+
+
+class SecondFactorThrottle(Protocol):
+    """Wrong second-step codes (authenticator, recovery, or "confirm it's you"), counted per
+    account and shared by every instance; each challenge also dies after a few."""
+
+    def turn(self, account_id: AccountId) -> AbstractAsyncContextManager[None]:
+        """Judge this account's codes one at a time on this instance."""
+
+    async def check(self, account_id: AccountId) -> None:
+        """Raise TooManyAttempts while this account may not try a code."""
+
+    async def failed(self, account_id: AccountId) -> None: ...
+
+
+class DataCipher(Protocol):
+    """Encryption at rest for secrets the service must read back (authenticator secrets)."""
+
+    def seal(self, plain: str) -> str: ...
+
+    def open(self, sealed: str) -> str:
+        """Raises ValueError for what this key did not seal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +524,10 @@ class Ports:
     hub: NoticeHub
     views: Views[AccountView]
     device_lists: Views[AccountDevices]
+    # Two-step sign-in: the secrets' cipher, the code throttle, the windows.
+    cipher: DataCipher
+    code_throttle: SecondFactorThrottle
+    two_step: TwoStepPolicy
     # How long a sign-out waits to hear that connected devices were told (the receipt).
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).

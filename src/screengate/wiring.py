@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from redis.asyncio import Redis
 
 from screengate.adapters.bus import InProcessBus
+from screengate.adapters.cipher import FernetCipher, is_data_key, new_data_key
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
 from screengate.adapters.hub import LocalNoticeHub, LocalPresence
@@ -26,7 +27,12 @@ from screengate.adapters.relay import RelayedBus
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.sql.engine import plain_dsn
-from screengate.adapters.throttle import LimitsPinThrottle, LimitsSignInThrottle, MemoryCounters
+from screengate.adapters.throttle import (
+    LimitsPinThrottle,
+    LimitsSecondFactorThrottle,
+    LimitsSignInThrottle,
+    MemoryCounters,
+)
 from screengate.adapters.views import LocalViews
 from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
@@ -34,6 +40,7 @@ from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
 from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
+from screengate.domain.two_step import TwoStepPolicy
 from screengate.ports import Clock, EventBus, Geolocator, Ports, Presence, UnitOfWorkFactory
 from screengate.services.acting import confirmed_writes
 from screengate.services.views import AccountDevices, AccountView
@@ -106,6 +113,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             else None
         )
         counters = _limits_storage(settings)
+        cipher = FernetCipher(await data_keys(settings, clock or SystemClock()))
         async with _running(bus, presence, watcher):
             yield Ports(
                 # Writes made for a signed-out device are refused (services/acting.py).
@@ -149,6 +157,16 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 hub=hub,
                 views=views,
                 device_lists=device_lists,
+                cipher=cipher,
+                code_throttle=LimitsSecondFactorThrottle(
+                    counters,
+                    per_account=settings.second_factor_limit_per_account,
+                    fallback=MemoryCounters() if settings.redis_url else None,
+                ),
+                two_step=TwoStepPolicy(
+                    reauth=timedelta(seconds=settings.reauth_seconds),
+                    challenge_ttl=timedelta(seconds=settings.sign_in_challenge_seconds),
+                ),
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
             )
@@ -172,7 +190,29 @@ async def web_secret(settings: Settings, clock: Clock) -> str:
         await engine.dispose()
 
 
+async def data_keys(settings: Settings, clock: Clock) -> list[str]:
+    """What seals authenticator secrets: the operator's keys (newest first), or else one kept
+    in the database like the web secret, so every instance on it opens what another sealed."""
+    if settings.data_key:
+        keys = [k.strip() for k in settings.data_key.split(",") if k.strip()]
+        if not keys or not all(is_data_key(k) for k in keys):
+            raise ValueError("SCREENGATE_DATA_KEY: comma-separated Fernet keys, newest first")
+        return keys
+    candidate = new_data_key()
+    if settings.is_memory:
+        return [candidate]
+    from screengate.adapters.sql.engine import create_engine_for
+    from screengate.adapters.sql.secrets import shared_secret
+
+    engine = create_engine_for(settings.database_url)
+    try:
+        return [await shared_secret(engine, DATA_KEY, candidate, clock.now())]
+    finally:
+        await engine.dispose()
+
+
 WEB_SECRET = "web"
+DATA_KEY = "data"
 # With Redis, a cached credential or account page is re-read at least this often.
 CACHE_SECONDS = 5.0
 # On an embedded store, how stale an account page may be after a change made by another

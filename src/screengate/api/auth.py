@@ -10,6 +10,7 @@ from litestar.params import HeaderParameter, JSONBody
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import Refresh, SessionOut, SignedUp, SignIn, SignUp, Tokens
+from screengate.api.two_step import confirm_identity, second_factor
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
 
@@ -78,5 +79,15 @@ def session(device: Device) -> SessionOut:
 
 
 router = Router(
-    "/v1/auth", route_handlers=[sign_up, sign_in, refresh, sign_out_here, session], tags=["auth"]
+    "/v1/auth",
+    route_handlers=[
+        sign_up,
+        sign_in,
+        second_factor,
+        refresh,
+        sign_out_here,
+        session,
+        confirm_identity,
+    ],
+    tags=["auth"],
 )

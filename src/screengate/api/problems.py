@@ -50,6 +50,16 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.DownloadDeviceLimit: 409,
     errors.DeviceDownloadLimit: 409,
     errors.DownloadNotFound: 404,
+    errors.InvalidCode: 400,
+    errors.WrongSecondFactor: 401,
+    errors.SecondFactorRequired: 401,
+    errors.InvalidChallenge: 401,
+    errors.ReauthRequired: 403,
+    errors.TwoStepAlreadyOn: 409,
+    errors.TwoStepOff: 409,
+    errors.NoPendingEnrolment: 409,
+    errors.PasskeyNotFound: 404,
+    errors.InvalidPasskey: 400,
 }
 
 _HTTP_CODES = {

@@ -64,6 +64,9 @@ class Session:
     # The sign-out receipt: told live on its event stream; refused when it came back.
     told_at: datetime | None = None
     confirmed_at: datetime | None = None
+    # When the person on this device last proved who they are (signing in counts):
+    # "confirm it's you" looks at it before changes to who can get in.
+    proven_at: datetime | None = None
 
     @property
     def live(self) -> bool:

@@ -35,6 +35,7 @@ from screengate.ports import (
     SecurityLog,
     SessionStore,
     StreamStore,
+    TwoStepStore,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -146,6 +147,10 @@ class ConfirmedUnitOfWork:
     @property
     def downloads(self) -> DownloadStore:
         return self._inner.downloads
+
+    @property
+    def two_step(self) -> TwoStepStore:
+        return self._inner.two_step
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

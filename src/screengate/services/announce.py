@@ -47,6 +47,48 @@ async def account_changed(ports: Ports, account_id: AccountId) -> None:
     await ports.bus.publish(Announcement(id=ports.tokens.new_id(), account_id=account_id))
 
 
+# What each change says on the account's open pages (and, once mail exists, in its mail).
+SECURITY_CHANGES = {
+    EventKind.TWO_STEP_ENABLED: "Two-step sign-in was turned on for your account.",
+    EventKind.TWO_STEP_DISABLED: "Two-step sign-in was turned off for your account.",
+    EventKind.RECOVERY_CODES_REGENERATED: (
+        "New recovery codes were made; the old ones no longer work."
+    ),
+    EventKind.RECOVERY_CODE_USED: "A recovery code was used to sign in to your account.",
+    EventKind.PASSKEY_ADDED: "A passkey was added to your account.",
+    EventKind.PASSKEY_REMOVED: "A passkey was removed from your account.",
+}
+
+
+async def security_changed(ports: Ports, account_id: AccountId, change: EventKind) -> None:
+    """Who can get in changed: every signed-in device of the account hears it at once (its
+    open pages show it) and every instance forgets the account page.
+
+    The one call site for these changes: the mail notice ("Two-step sign-in was turned off")
+    connects here once mail exists.
+    """
+    async with ports.reader() as uow:
+        live = await uow.sessions.live_for_account(account_id)
+    now = ports.clock.now()
+    announcement_id = ports.tokens.new_id()
+    data: NoticeData = {"change": change.value, "detail": SECURITY_CHANGES.get(change)}
+    notices = tuple(
+        Notice(
+            f"{announcement_id}.{place}",
+            NoticeKind.SECURITY_CHANGED,
+            account_id,
+            session.id,
+            session.device_id,
+            now,
+            data,
+        )
+        for place, session in enumerate(live)
+    )
+    await ports.bus.publish(
+        Announcement(id=announcement_id, account_id=account_id, notices=notices)
+    )
+
+
 async def streams_ended(ports: Ports, streams: Sequence[Stream]) -> None:
     """Tell the devices whose streams were stopped (from elsewhere, or replaced) at once."""
     notices = tuple(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from screengate.domain.accounts import Account, normalise_email
 from screengate.domain.devices import Device, DeviceType, choose_device_name
@@ -10,11 +11,12 @@ from screengate.domain.errors import (
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
+    SecondFactorRequired,
     SignedOut,
     TokenExpired,
     TooManyAttempts,
 )
-from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.events import Detail, EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.sessions import (
     Credential,
@@ -27,10 +29,12 @@ from screengate.domain.sessions import (
     follows_its_refresh,
     hash_token,
 )
+from screengate.domain.two_step import Challenge, ChallengeKind, Method, PendingDevice
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.acting import act_for
 from screengate.services.announce import account_changed, announce
 from screengate.services.sign_out import end_and_log
+from screengate.services.views import SignOutReceipt
 
 # A locked account gets a long wait: only support (or a password change) lifts the lock.
 LOCKED_RETRY_AFTER_SECONDS = 3600
@@ -57,8 +61,104 @@ async def sign_in(
     rehashed = None
     if ports.hasher.needs_rehash(account.password_hash):
         rehashed = await ports.hasher.hash(password)
+    device = PendingDevice(device_type.value, device_name, device_id, user_agent)
+    if account.two_step_on:
+        await second_step(ports, account, device, rehashed, ip)
+    async with ports.uow() as uow:
+        await uow.lock_account(account.id)
+        fresh = await uow.accounts.get(account.id)
+        if fresh is None:
+            raise InvalidCredentials()
+        if not fresh.two_step_on:
+            if fresh.failed_sign_ins or rehashed:
+                fresh.failed_sign_ins = 0
+                fresh.password_hash = rehashed or fresh.password_hash
+                await uow.accounts.save(fresh)
+            pair, replaced = await open_session(uow, ports, fresh, device, ip)
+            await uow.commit()
+    if fresh.two_step_on:
+        # Turned on between the password check and here: the second step all the same.
+        await second_step(ports, fresh, device, rehashed, ip)
+    await announce(ports, replaced)
+    await account_changed(ports, fresh.id)
+    return pair
+
+
+async def open_session(
+    uow: UnitOfWork,
+    ports: Ports,
+    account: Account,
+    pending: PendingDevice,
+    ip: str | None,
+    *,
+    detail: Detail | None = None,
+) -> tuple[TokenPair, SignOutReceipt]:
+    """The device signs in (within the caller's unit of work): its session, its tokens, the
+    log line. Signing in proves who one is, so the session starts confirmed."""
     now = ports.clock.now()
     location = ports.geo.locate(ip)
+    device = await _device_for(
+        uow,
+        ports,
+        account.id,
+        pending.device_id,
+        DeviceType(pending.type),
+        pending.name,
+        pending.user_agent,
+        now,
+    )
+    # A device holds one session: signing in again ends the one it had, as signing out
+    # there would (its stream stops, its downloads go), so it is listed once.
+    replaced = await end_and_log(
+        uow,
+        ports,
+        SignOutScope(account.id, device_id=device.id),
+        SignOutReason.SIGNED_OUT_HERE,
+        None,
+        ip,
+    )
+    session = Session(
+        id=SessionId(ports.tokens.new_id()),
+        account_id=account.id,
+        device_id=device.id,
+        created_at=now,
+        last_seen_at=now,
+        ip=ip,
+        location=location,
+        proven_at=now,
+    )
+    await uow.sessions.add(session)
+    pair = await _issue(uow, ports, session, now)
+    await uow.events.add(
+        SecurityEvent(
+            account_id=account.id,
+            kind=EventKind.SIGNED_IN,
+            at=now,
+            device_id=device.id,
+            device_name=device.name,
+            session_id=session.id,
+            ip=ip,
+            location=location,
+            detail={
+                "device_type": device.type.value,
+                "new_device": device.created_at == now,
+                **(detail or {}),
+            },
+        )
+    )
+    return pair, replaced
+
+
+async def second_step(
+    ports: Ports,
+    account: Account,
+    device: PendingDevice,
+    rehashed: str | None,
+    ip: str | None,
+) -> NoReturn:
+    """The password was right and two-step is on: a challenge for the second step."""
+    now = ports.clock.now()
+    token = ports.tokens.token()
     async with ports.uow() as uow:
         await uow.lock_account(account.id)
         fresh = await uow.accounts.get(account.id)
@@ -68,47 +168,23 @@ async def sign_in(
             fresh.failed_sign_ins = 0
             fresh.password_hash = rehashed or fresh.password_hash
             await uow.accounts.save(fresh)
-        device = await _device_for(
-            uow, ports, fresh.id, device_id, device_type, device_name, user_agent, now
-        )
-        # A device holds one session: signing in again ends the one it had, as signing out
-        # there would (its stream stops, its downloads go), so it is listed once.
-        replaced = await end_and_log(
-            uow,
-            ports,
-            SignOutScope(fresh.id, device_id=device.id),
-            SignOutReason.SIGNED_OUT_HERE,
-            None,
-            ip,
-        )
-        session = Session(
-            id=SessionId(ports.tokens.new_id()),
-            account_id=fresh.id,
-            device_id=device.id,
-            created_at=now,
-            last_seen_at=now,
-            ip=ip,
-            location=location,
-        )
-        await uow.sessions.add(session)
-        pair = await _issue(uow, ports, session, now)
-        await uow.events.add(
-            SecurityEvent(
-                account_id=fresh.id,
-                kind=EventKind.SIGNED_IN,
-                at=now,
-                device_id=device.id,
-                device_name=device.name,
-                session_id=session.id,
-                ip=ip,
-                location=location,
-                detail={"device_type": device.type.value, "new_device": device.created_at == now},
+        await uow.two_step.add_challenge(
+            Challenge(
+                token_hash=hash_token(token),
+                kind=ChallengeKind.SECOND_FACTOR,
+                created_at=now,
+                expires_at=now + ports.two_step.challenge_ttl,
+                account_id=account.id,
+                device=device,
             )
         )
+        methods = [Method.TOTP, Method.RECOVERY_CODE]
+        if await uow.two_step.passkeys(account.id):
+            methods.append(Method.PASSKEY)
+        await uow.two_step.prune_challenges(now - ports.two_step.challenge_ttl)
         await uow.commit()
-    await announce(ports, replaced)
-    await account_changed(ports, fresh.id)
-    return pair
+    ttl = int(ports.two_step.challenge_ttl.total_seconds())
+    raise SecondFactorRequired(token, [m.value for m in methods], ttl)
 
 
 async def _device_for(

@@ -20,6 +20,7 @@ from screengate.adapters.sql.stores import (
     SqlSecurityLog,
     SqlSessionStore,
     SqlStreamStore,
+    SqlTwoStepStore,
 )
 from screengate.adapters.sql.tables import accounts
 from screengate.domain.ids import AccountId
@@ -32,6 +33,7 @@ from screengate.ports import (
     SecurityLog,
     SessionStore,
     StreamStore,
+    TwoStepStore,
 )
 
 __all__ = ["SqlUnitOfWork", "create_engine_for", "sql_unit_of_work_factory"]
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
     events: SecurityLog
     streams: StreamStore
     downloads: DownloadStore
+    two_step: TwoStepStore
 
     def __init__(
         self,
@@ -100,6 +103,7 @@ class SqlUnitOfWork:
         self.events = SqlSecurityLog(connection)
         self.streams = SqlStreamStore(connection)
         self.downloads = SqlDownloadStore(connection)
+        self.two_step = SqlTwoStepStore(connection)
         return self
 
     async def __aexit__(
