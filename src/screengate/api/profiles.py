@@ -30,7 +30,7 @@ async def create_profile(data: JSONBody[NewProfile], ports: Ports, device: Devic
     return ProfileOut.of(profile)
 
 
-@patch("/{profile_id:str}", responses=problems(*AUTHED, 404, 409))
+@patch("/{profile_id:str}", responses=problems(*AUTHED, 403, 404, 409))
 async def update_profile(
     profile_id: ProfilePath, data: JSONBody[ProfilePatch], ports: Ports, device: Device
 ) -> ProfileOut:
@@ -39,6 +39,7 @@ async def update_profile(
         kids=data.kids,
         pin=data.pin if isinstance(data.pin, str) else None,
         remove_pin=data.pin is None,
+        password=data.password,
     )
     profile = await profiles.update_profile(ports, device, ProfileId(profile_id), changes)
     return ProfileOut.of(profile)

@@ -78,6 +78,8 @@ class ProfilePatch(Body):
     kids: bool | None = None
     # A PIN locks the profile; null unlocks it; leaving it out changes nothing.
     pin: Pin | msgspec.UnsetType | None = msgspec.UNSET
+    # The account password: a PIN change that carries it needs no "confirm it's you" first.
+    password: Password | None = None
 
 
 TitleId = Annotated[str, Meta(min_length=1, max_length=80, examples=["night-harbour"])]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from screengate.domain.errors import ProfileLocked, ProfileNotFound, TooManyPinAttempts
+from screengate.domain.errors import (
+    InvalidToken,
+    ProfileLocked,
+    ProfileNotFound,
+    TooManyPinAttempts,
+    WrongPassword,
+)
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import ProfileId
 from screengate.domain.profiles import (
@@ -19,6 +25,7 @@ from screengate.domain.sessions import Principal
 from screengate.ports import PinFailure, Ports
 from screengate.services.acting import still_signed_in
 from screengate.services.announce import account_changed
+from screengate.services.reauth import require_proof
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,9 @@ class ProfileChanges:
     kids: bool | None = None
     pin: str | None = None
     remove_pin: bool = False
+    # The account password, when the request carries it: a PIN change with the right one
+    # needs no separate "confirm it's you".
+    password: str | None = None
 
 
 async def list_profiles(ports: Ports, principal: Principal) -> list[Profile]:
@@ -78,10 +88,16 @@ async def update_profile(
     if changes.pin is not None:
         check_pin(changes.pin)
     pin_hash = await ports.pin_hasher.hash(changes.pin) if changes.pin is not None else None
+    proven = changes.password is not None and await _password_is_right(
+        ports, principal, changes.password
+    )
     async with ports.uow() as uow:
         await uow.lock_account(principal.account_id)
         existing = await uow.profiles.for_account(principal.account_id)
         profile = _find(existing, profile_id)
+        pin_changes = pin_hash is not None or (changes.remove_pin and profile.pin_hash is not None)
+        if pin_changes and not proven:
+            await require_proof(uow, ports, principal)
         if name is not None:
             check_name_free(existing, name, keep=profile.id)
             profile.name = name
@@ -97,6 +113,16 @@ async def update_profile(
         await ports.pin_throttle.forget(profile.id)
     await account_changed(ports, principal.account_id)
     return profile
+
+
+async def _password_is_right(ports: Ports, principal: Principal, password: str) -> bool:
+    async with ports.reader() as uow:
+        account = await uow.accounts.get(principal.account_id)
+    if account is None:
+        raise InvalidToken()
+    if not await ports.hasher.verify(account.password_hash, password):
+        raise WrongPassword("The account password is not right.", field="password")
+    return True
 
 
 async def delete_profile(ports: Ports, principal: Principal, profile_id: ProfileId) -> None:
