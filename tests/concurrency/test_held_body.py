@@ -41,6 +41,8 @@ NOBODY_SIGNED_IN = {
     ("POST", "/sign-in"),
     ("POST", "/sign-up"),
     ("POST", "/tv/sign-in"),
+    ("POST", "/sign-in/code"),
+    ("POST", "/tv/sign-in/code"),
 }
 NEW_PASSWORD = "a different horse battery"
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -138,6 +140,13 @@ EXAMPLES: dict[tuple[str, str], Body] = {
     ("POST", "/profiles/{profile_id:str}/delete"): form_body("x=1"),
     ("POST", "/account/devices/{device_id:str}/sign-out"): form_body("x=1"),
     ("POST", "/account/sign-out-all"): form_body("x=1"),
+    ("POST", "/account/security/totp"): form_body("x=1"),
+    ("POST", "/account/security/totp/confirm"): form_body("code=000000"),
+    ("POST", "/account/security/totp/off"): form_body("x=1"),
+    ("POST", "/account/security/recovery-codes"): form_body("x=1"),
+    ("POST", "/account/confirm"): form_body(
+        f"reauth_password={PASSWORD.replace(' ', '+')}&then=/account"
+    ),
     ("POST", "/account/password"): form_body(
         f"current_password={PASSWORD.replace(' ', '+')}"
         f"&new_password={NEW_PASSWORD.replace(' ', '+')}&sign_out_all=on"

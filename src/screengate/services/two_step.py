@@ -62,6 +62,16 @@ async def status(ports: Ports, principal: Principal) -> TwoStepStatus:
     return TwoStepStatus(account.two_step_on, pending, left, len(passkeys))
 
 
+async def pending_enrolment(ports: Ports, principal: Principal) -> Enrolment | None:
+    """The secret being set up, to show again (a wrong first code); None once on or never."""
+    async with ports.reader() as uow:
+        account = await _account(uow, principal.account_id)
+    if account.totp_secret is None or account.two_step_on:
+        return None
+    secret = ports.cipher.open(account.totp_secret)
+    return Enrolment(secret, otpauth_uri(secret, account.email))
+
+
 async def start_totp(ports: Ports, principal: Principal) -> Enrolment:
     """A new secret, pending until a first code confirms the app has it."""
     secret = new_totp_secret()

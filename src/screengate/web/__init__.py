@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.web import account, entry, events, profiles, tv, watching
+from screengate.web import account, entry, events, profiles, tv, two_step, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import grown_up_viewer, web_keys_of
@@ -28,6 +28,7 @@ SHARED: list[ControllerRouterHandler] = [
     entry.front_door,
     entry.sign_in_page,
     entry.sign_in,
+    entry.sign_in_code,
     entry.sign_out_here,
     profiles.whos_watching,
     profiles.pin_page,
@@ -59,6 +60,12 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     account.password_page,
     account.change_password,
     account.activity,
+    two_step.security,
+    two_step.start_totp,
+    two_step.confirm_totp,
+    two_step.turn_off,
+    two_step.new_recovery_codes,
+    two_step.confirm_identity,
 ]
 
 TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]

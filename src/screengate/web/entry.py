@@ -11,16 +11,19 @@ from litestar.response import Redirect
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
     EmailTaken,
+    InvalidChallenge,
     InvalidCredentials,
     InvalidEmail,
+    SecondFactorRequired,
     SignedOut,
     TooManyAttempts,
     UnknownPlan,
     WeakPassword,
+    WrongSecondFactor,
 )
 from screengate.domain.sessions import TokenPair
 from screengate.ports import Ports
-from screengate.services import accounts, auth, sign_out
+from screengate.services import accounts, auth, sign_out, two_step
 from screengate.web.banners import sign_in_banner
 from screengate.web.cookies import cleared_cookies, send_later, session_cookies
 from screengate.web.deps import WebKeys, current_choice
@@ -84,12 +87,51 @@ async def sign_in(
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
+    except SecondFactorRequired as asked:
+        return _code_form(request, surface, asked.challenge, asked.methods, next_url)
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
         errors.fields["password"] = "Incorrect email or password."
         return _sign_in_form(
             request, surface, email=email, next_url=next_url, errors=errors, status=400
         )
+    send_later(request, session_cookies(request, surface, pair, ports.policy))
+    return go_to(request, local_path(next_url, surface.url("/profiles")))
+
+
+@post("/sign-in/code")
+async def sign_in_code(
+    request: Request[Any, Any, Any], ports: Ports, surface: Surface, ip: str | None
+) -> Response[Any]:
+    """The second step: the authenticator's code (or a recovery code) for the challenge."""
+    form = await form_of(request)
+    challenge, next_url = form.get("challenge", ""), form.get("next")
+    recovery = form.get("recovery_code", "").strip() or None
+    methods = [m for m in form.get("methods", "totp recovery_code").split() if m]
+    try:
+        pair = await two_step.finish_sign_in(
+            ports,
+            challenge,
+            code=None if recovery else form.get("code", ""),
+            recovery_code=recovery,
+            ip=ip,
+        )
+    except WrongSecondFactor:
+        field = "recovery_code" if recovery else "code"
+        message = "That code is not right. Check it and try again."
+        errors = FormErrors(message, {field: message})
+        return _code_form(
+            request, surface, challenge, methods, next_url, errors, 401, recovery is not None
+        )
+    except TooManyAttempts as error:
+        response = _code_form(
+            request, surface, challenge, methods, next_url, FormErrors(error.detail), 429
+        )
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
+    except InvalidChallenge:
+        errors = FormErrors("That sign-in took too long or was already used. Start again.")
+        return _sign_in_form(request, surface, next_url=next_url, errors=errors, status=400)
     send_later(request, session_cookies(request, surface, pair, ports.policy))
     return go_to(request, local_path(next_url, surface.url("/profiles")))
 
@@ -192,6 +234,28 @@ def _sign_in_form(
         banner=sign_in_banner(request.query_params.get("done"), request.query_params.get("count")),
         next_url=local_path(next_url, "") or None,
         errors=errors or FormErrors(),
+    )
+
+
+def _code_form(
+    request: Request[Any, Any, Any],
+    surface: Surface,
+    challenge: str,
+    methods: list[str],
+    next_url: str | None,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    recovery: bool = False,
+) -> Response[Any]:
+    return page(
+        request,
+        surface.template("sign_in_code.html"),
+        status=status,
+        challenge=challenge,
+        methods=methods,
+        next_url=local_path(next_url, "") or None,
+        errors=errors or FormErrors(),
+        recovery=recovery,
     )
 
 
