@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Container, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from screengate.domain.accounts import Account
 from screengate.domain.catalogue import Catalogue
@@ -28,7 +28,13 @@ from screengate.domain.sessions import (
     SignOutScope,
 )
 from screengate.domain.streams import Stream, StreamPolicy
-from screengate.domain.two_step import Challenge, Passkey, TwoStepPolicy
+from screengate.domain.two_step import (
+    Challenge,
+    Passkey,
+    PasskeyKey,
+    RelyingParty,
+    TwoStepPolicy,
+)
 
 # At run time, not only for type checkers: the DI layer reads Ports' annotations.
 from screengate.services.views import AccountDevices, AccountView
@@ -352,6 +358,43 @@ class DataCipher(Protocol):
         """Raises ValueError for what this key did not seal."""
 
 
+class PasskeyCeremonies(Protocol):
+    """WebAuthn: the options a browser needs, and checking what it answers."""
+
+    def registration_options(
+        self,
+        rp: RelyingParty,
+        *,
+        user_id: str,
+        user_name: str,
+        challenge: bytes,
+        exclude: Sequence[str],
+    ) -> dict[str, Any]: ...
+
+    def authentication_options(self, rp: RelyingParty, *, challenge: bytes) -> dict[str, Any]: ...
+
+    def challenge_of(self, credential: Mapping[str, Any]) -> str | None:
+        """The challenge (base64url) the answer says it signed; None when unreadable."""
+
+    def credential_id_of(self, credential: Mapping[str, Any]) -> str | None: ...
+
+    def verify_registration(
+        self, rp: RelyingParty, credential: Mapping[str, Any], *, challenge: bytes
+    ) -> PasskeyKey:
+        """Raises InvalidPasskey."""
+
+    def verify_authentication(
+        self,
+        rp: RelyingParty,
+        credential: Mapping[str, Any],
+        *,
+        challenge: bytes,
+        public_key: str,
+        sign_count: int,
+    ) -> int:
+        """The new signature counter; raises InvalidPasskey."""
+
+
 @dataclass(frozen=True, slots=True)
 class PinFailure:
     """What counting one wrong PIN did."""
@@ -528,6 +571,7 @@ class Ports:
     cipher: DataCipher
     code_throttle: SecondFactorThrottle
     two_step: TwoStepPolicy
+    ceremonies: PasskeyCeremonies
     # How long a sign-out waits to hear that connected devices were told (the receipt).
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).

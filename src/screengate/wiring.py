@@ -21,6 +21,7 @@ from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
 from screengate.adapters.hub import LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import memory_unit_of_work_factory
+from screengate.adapters.passkeys import WebAuthnCeremonies
 from screengate.adapters.postgres import PostgresBus, PostgresPresence
 from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases, redis_client
 from screengate.adapters.relay import RelayedBus
@@ -158,6 +159,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 views=views,
                 device_lists=device_lists,
                 cipher=cipher,
+                ceremonies=WebAuthnCeremonies(),
                 code_throttle=LimitsSecondFactorThrottle(
                     counters,
                     per_account=settings.second_factor_limit_per_account,

@@ -38,6 +38,8 @@ NOBODY_SIGNED_IN = {
     ("POST", "/v1/auth/sign-in"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/sign-in/second-factor"),
+    ("POST", "/v1/auth/passkey/options"),
+    ("POST", "/v1/auth/passkey"),
     ("POST", "/sign-in"),
     ("POST", "/sign-up"),
     ("POST", "/tv/sign-in"),
@@ -121,6 +123,9 @@ EXAMPLES: dict[tuple[str, str], Body] = {
     ("POST", "/v1/account/two-step/totp/confirm"): json_body('{"code": "000000"}'),
     ("DELETE", "/v1/account/two-step/totp"): NO_BODY,
     ("POST", "/v1/account/two-step/recovery-codes"): NO_BODY,
+    ("POST", "/v1/account/passkeys/options"): NO_BODY,
+    ("POST", "/v1/account/passkeys"): json_body('{"credential": {}, "name": "Intruder"}'),
+    ("DELETE", "/v1/account/passkeys/{passkey_id:str}"): NO_BODY,
     ("POST", "/v1/devices/{device_id:str}/sign-out"): NO_BODY,
     ("POST", "/v1/profiles"): json_body('{"name": "Intruder"}'),
     ("PATCH", "/v1/profiles/{profile_id:str}"): json_body('{"pin": null}'),
@@ -270,6 +275,7 @@ def _scene(client: httpx.Client, surface: str) -> Scene:
     owner = _api_sign_in(client, email, "phone")
     scene = Scene(client, owner_auth=_bearer(owner))
     scene.values["device_id"] = owner["device_id"]
+    scene.values["passkey_id"] = "no-such-passkey"  # removing one needs the account lock first
     profiles = client.get("/v1/profiles", headers=scene.owner_auth).json()
     scene.values["first_profile"] = profiles[0]["profile_id"]
     ben = client.post("/v1/profiles", json={"name": "Ben", "pin": "1234"}, headers=scene.owner_auth)

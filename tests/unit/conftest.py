@@ -16,6 +16,7 @@ from screengate.adapters.cipher import FernetCipher, new_data_key
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.hub import LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
+from screengate.adapters.passkeys import WebAuthnCeremonies
 from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.throttle import LimitsSecondFactorThrottle, MemoryCounters
 from screengate.adapters.views import LocalViews
@@ -210,5 +211,6 @@ def ports(clock: FrozenClock) -> Ports:
         cipher=FernetCipher([new_data_key()]),
         code_throttle=LimitsSecondFactorThrottle(MemoryCounters(), per_account="5/minute;20/hour"),
         two_step=TwoStepPolicy(),
+        ceremonies=WebAuthnCeremonies(),
         receipt_wait=0.5,
     )

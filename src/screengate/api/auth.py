@@ -9,6 +9,7 @@ from litestar.params import HeaderParameter, JSONBody
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
+from screengate.api.passkeys import sign_in_options, sign_in_with_passkey
 from screengate.api.schemas import Refresh, SessionOut, SignedUp, SignIn, SignUp, Tokens
 from screengate.api.two_step import confirm_identity, second_factor
 from screengate.ports import Ports
@@ -84,6 +85,8 @@ router = Router(
         sign_up,
         sign_in,
         second_factor,
+        sign_in_options,
+        sign_in_with_passkey,
         refresh,
         sign_out_here,
         session,

@@ -3,9 +3,9 @@ step and "confirm it's you" under /v1/auth."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Router, delete, get, post
+from litestar import Request, Router, delete, get, post
 from litestar.params import JSONBody
 from msgspec import Meta, Struct
 
@@ -13,7 +13,8 @@ from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import Body, Password, Token, Tokens
 from screengate.ports import Ports
-from screengate.services import reauth, two_step
+from screengate.relying_party import relying_party
+from screengate.services import passkeys, reauth, two_step
 
 # Six digits, though spaces ("123 456") are forgiven; recovery codes are xxxxx-xxxxx.
 Code = Annotated[str, Meta(min_length=1, max_length=16, examples=["123456"])]
@@ -35,6 +36,8 @@ class SecondFactor(Body):
 class ReauthIn(Body):
     password: Password | None = None
     code: Code | None = None
+    # A passkey's answer to POST /v1/auth/passkey/options.
+    credential: dict[str, Any] | None = None
 
 
 class TotpEnrolment(Struct):
@@ -105,8 +108,16 @@ async def second_factor(data: JSONBody[SecondFactor], ports: Ports, ip: str | No
     description="Confirm it's you: this session may make sensitive changes for a few minutes.",
 )
 async def confirm_identity(
-    data: JSONBody[ReauthIn], ports: Ports, device: Device, ip: str | None
+    request: Request[Any, Any, Any],
+    data: JSONBody[ReauthIn],
+    ports: Ports,
+    device: Device,
+    ip: str | None,
 ) -> None:
+    if data.credential is not None:
+        rp = relying_party(request)
+        await passkeys.reauthenticate_with_passkey(ports, device, rp, data.credential, ip)
+        return
     await reauth.reauthenticate(ports, device, password=data.password, code=data.code, ip=ip)
 
 

@@ -167,3 +167,22 @@ def proven_recently(proven_at: datetime | None, now: datetime, policy: TwoStepPo
 def clean_passkey_name(raw: str | None, fallback: str) -> str:
     name = " ".join((raw or "").split())[:60]
     return name or fallback
+
+
+@dataclass(frozen=True, slots=True)
+class RelyingParty:
+    """Who passkeys are for (WebAuthn): the site's host name, and the origin pages run on."""
+
+    id: str
+    origin: str
+    name: str = ISSUER
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyKey:
+    """What a verified registration yields: the credential's id, public key (COSE, base64url)
+    and signature counter."""
+
+    credential_id: str
+    public_key: str
+    sign_count: int
