@@ -45,6 +45,8 @@ NOBODY_SIGNED_IN = {
     ("POST", "/tv/sign-in"),
     ("POST", "/sign-in/code"),
     ("POST", "/tv/sign-in/code"),
+    ("POST", "/sign-in/passkey/options"),
+    ("POST", "/sign-in/passkey"),
 }
 NEW_PASSWORD = "a different horse battery"
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -149,6 +151,10 @@ EXAMPLES: dict[tuple[str, str], Body] = {
     ("POST", "/account/security/totp/confirm"): form_body("code=000000"),
     ("POST", "/account/security/totp/off"): form_body("x=1"),
     ("POST", "/account/security/recovery-codes"): form_body("x=1"),
+    ("POST", "/account/security/passkeys/options"): json_body("{}"),
+    ("POST", "/account/security/passkeys"): json_body('{"credential": {}, "name": "Intruder"}'),
+    ("POST", "/account/security/passkeys/{passkey_id:str}/remove"): form_body("x=1"),
+    ("POST", "/account/confirm/passkey"): json_body('{"credential": {}}'),
     ("POST", "/account/confirm"): form_body(
         f"reauth_password={PASSWORD.replace(' ', '+')}&then=/account"
     ),

@@ -26,13 +26,34 @@ async def require_proof(uow: UnitOfWork, ports: Ports, principal: Principal) -> 
         raise SignedOut(str(reason or SignOutReason.SIGNED_OUT_HERE), None)
     if proven_recently(session.proven_at, ports.clock.now(), ports.two_step):
         return
+    raise ReauthRequired(await _methods(uow, principal))
+
+
+async def proof_methods(ports: Ports, principal: Principal) -> list[str]:
+    """How this account can confirm it's you: the password, and a code or a passkey if set."""
+    async with ports.reader() as uow:
+        return await _methods(uow, principal)
+
+
+async def _methods(uow: UnitOfWork, principal: Principal) -> list[str]:
     account = await uow.accounts.get(principal.account_id)
     methods = ["password"]
     if account is not None and account.two_step_on:
         methods.append("totp")
     if await uow.two_step.passkeys(principal.account_id):
         methods.append("passkey")
-    raise ReauthRequired(methods)
+    return methods
+
+
+async def is_proven(ports: Ports, principal: Principal) -> bool:
+    """Whether this session proved who it is within the window (a passkey just did, say)."""
+    async with ports.reader() as uow:
+        session = await uow.sessions.get(principal.session_id)
+    return (
+        session is not None
+        and session.live
+        and proven_recently(session.proven_at, ports.clock.now(), ports.two_step)
+    )
 
 
 async def reauthenticate(

@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.web import account, entry, events, profiles, tv, two_step, watching
+from screengate.web import account, entry, events, passkeys, profiles, tv, two_step, watching
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import grown_up_viewer, web_keys_of
@@ -41,7 +41,12 @@ SHARED: list[ControllerRouterHandler] = [
     events.events,
 ]
 
-WEBSITE_ONLY: list[ControllerRouterHandler] = [entry.sign_up_page, entry.sign_up]
+WEBSITE_ONLY: list[ControllerRouterHandler] = [
+    entry.sign_up_page,
+    entry.sign_up,
+    passkeys.sign_in_options,
+    passkeys.sign_in_with_passkey,
+]
 
 # Account, Manage access and devices, and the profiles' settings: a grown-up profile only
 # (their `viewer` is grown_up_viewer), never a Kids profile or nobody chosen yet.
@@ -65,7 +70,12 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     two_step.confirm_totp,
     two_step.turn_off,
     two_step.new_recovery_codes,
+    two_step.confirm_identity_page,
     two_step.confirm_identity,
+    passkeys.registration_options,
+    passkeys.add_passkey,
+    passkeys.remove_passkey,
+    passkeys.confirm_with_passkey,
 ]
 
 TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]

@@ -198,14 +198,14 @@ async def _start_session(
         email=email,
         password=password,
         device_type=surface.device_type,
-        device_name=_device_name(ports, surface, user_agent),
+        device_name=device_name_for(ports, surface, user_agent),
         device_id=request.cookies.get(surface.device_cookie),
         ip=ip,
         user_agent=user_agent,
     )
 
 
-def _device_name(ports: Ports, surface: Surface, user_agent: str | None) -> str | None:
+def device_name_for(ports: Ports, surface: Surface, user_agent: str | None) -> str | None:
     """A browser is named from its User-Agent; the TV app says it is one ("TV app (Chrome on
     Linux)"), so nobody mistakes it for a laptop in the device list."""
     if surface.device_type is not DeviceType.SMART_TV:

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 from screengate.domain.errors import InvalidCode, TooManyAttempts, WrongPassword
 from screengate.ports import Ports
-from screengate.services import reauth, two_step
+from screengate.services import passkeys, reauth, two_step
 from screengate.services.two_step import Enrolment
 from screengate.web.confirm import confirm_page, sent_on
 from screengate.web.errors import go_to
@@ -29,7 +29,8 @@ async def security(
     request: Request[Any, Any, Any], ports: Ports, viewer: Viewer, done: Done = None
 ) -> Response[Any]:
     found = await two_step.status(ports, viewer.principal)
-    return page(request, "security.html", two_step=found, done=done)
+    keys = await passkeys.list_passkeys(ports, viewer.principal)
+    return page(request, "security.html", two_step=found, passkeys=keys, done=done)
 
 
 @post(f"{SECURITY}/totp")
@@ -80,6 +81,18 @@ async def new_recovery_codes(
     return page(request, "recovery_codes.html", codes=codes, turned_on=False, signed_out=None)
 
 
+Then = Annotated[str | None, QueryParameter(name="then", required=False, max_length=500)]
+
+
+@get("/account/confirm")
+async def confirm_identity_page(
+    request: Request[Any, Any, Any], ports: Ports, viewer: Viewer, then: Then = None
+) -> Response[Any]:
+    """Asked before a change made by script (adding a passkey): confirm, then go back."""
+    methods = await reauth.proof_methods(ports, viewer.principal)
+    return confirm_page(request, local_path(then, SECURITY), {}, methods, status=200)
+
+
 @post("/account/confirm")
 async def confirm_identity(
     request: Request[Any, Any, Any], ports: Ports, viewer: Viewer, ip: str | None
@@ -89,11 +102,13 @@ async def confirm_identity(
     form = await form_of(request)
     then = local_path(form.get("then"), SECURITY)
     code = form.get("reauth_code", "").strip()
+    password = form.get("reauth_password", "")
     try:
-        if code:
+        if not code and not password and await reauth.is_proven(ports, viewer.principal):
+            pass  # a passkey confirmed it a moment ago (passkeys.js), then sent this form
+        elif code:
             await reauth.reauthenticate(ports, viewer.principal, code=code, ip=ip)
         else:
-            password = form.get("reauth_password", "")
             await reauth.reauthenticate(ports, viewer.principal, password=password, ip=ip)
     except (WrongPassword, InvalidCode, TooManyAttempts) as error:
         field = "reauth_code" if code else "reauth_password"
