@@ -16,7 +16,7 @@ from tests.support.api import sign_up
 from tests.support.live_server import LiveServer
 from tests.support.two_step import STEP
 from tests.web.conftest import Device, NewDevice
-from tests.web.test_website import as_grown_up, sign_in_on_web
+from tests.web.test_website import as_grown_up, events_connected, sign_in_on_web
 
 
 def on_localhost(device: Device, server: LiveServer) -> Device:
@@ -106,3 +106,12 @@ def test_two_step_set_up_in_chromium_then_signs_in_with_password_and_code(
     other.get_by_label("Code", exact=True).fill(code_at(secret, server.clock.now()))
     other.get_by_role("button", name="Sign in", exact=True).click()
     expect(other.get_by_role("heading", name="Who's watching?")).to_be_visible()
+
+    # New recovery codes made on the first browser: the laptop's open page says so at once.
+    as_grown_up(other)
+    other.goto(laptop.base_url + "/account")
+    events_connected(other)
+    page.goto(device.base_url + "/account/security")
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    expect(other.locator("#security-changed")).to_contain_text("New recovery codes were made")
