@@ -278,3 +278,28 @@ def _wrong(secret: str, server: LiveServer) -> str:
     now = server.clock.now()
     window = {code_at(secret, now + STEP * k) for k in (-1, 0, 1)}
     return next(c for c in ("000000", "111111", "222222", "333333") if c not in window)
+
+
+def test_one_code_sent_at_once_to_many_sign_ins_signs_in_exactly_one(
+    client: httpx.Client, server: LiveServer
+) -> None:
+    account = sign_up(client)
+    _, two_step = signed_up_with_two_step(client, account, server.clock.now())
+    server.clock.advance(STEP)
+    challenges = [password_step(client, account)["challenge"] for _ in range(4)]
+    code = two_step.code(server.clock.now())
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda c: second_step(client, c, code=code), challenges))
+    assert sorted(a.status_code for a in answers) == [201, 401, 401, 401]
+
+
+def test_one_recovery_code_sent_at_once_to_many_sign_ins_signs_in_exactly_one(
+    client: httpx.Client, server: LiveServer
+) -> None:
+    account = sign_up(client)
+    _, two_step = signed_up_with_two_step(client, account, server.clock.now())
+    challenges = [password_step(client, account)["challenge"] for _ in range(4)]
+    code = two_step.recovery_codes[0]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda c: second_step(client, c, recovery_code=code), challenges))
+    assert sorted(a.status_code for a in answers) == [201, 401, 401, 401]
