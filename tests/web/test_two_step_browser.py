@@ -7,12 +7,13 @@ authenticator app and sign in with password and code. The screenshots document t
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from playwright.sync_api import Page, expect
 
 from screengate.domain.two_step import code_at
-from tests.support.api import sign_up
+from tests.support.api import Account, sign_in, sign_up
 from tests.support.live_server import LiveServer
 from tests.support.two_step import STEP
 from tests.web.conftest import Device, NewDevice
@@ -115,3 +116,30 @@ def test_two_step_set_up_in_chromium_then_signs_in_with_password_and_code(
     page.get_by_role("button", name="Make new recovery codes").click()
     expect(page.locator("#recovery-codes li")).to_have_count(10)
     expect(other.locator("#security-changed")).to_contain_text("New recovery codes were made")
+
+
+def test_a_pin_change_after_five_minutes_asks_to_confirm_in_place_and_then_is_made(
+    new_device: NewDevice, server: LiveServer, api: httpx.Client
+) -> None:
+    account = sign_up(api)
+    device = new_device()
+    page = as_grown_up(sign_in_on_web(device, account.email, account.password))
+    page.goto(device.base_url + "/profiles/manage")
+    profile = page.locator("a[href$='/edit']").first
+    profile.click()
+    server.clock.advance(timedelta(minutes=5, seconds=1))
+    page.get_by_label("PIN", exact=True).fill("2468")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    device.shot("confirm-its-you", docs="confirm-its-you")
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page).to_have_url(re.compile(r"/profiles/manage$"))
+    locked = [
+        p for p in api.get("/v1/profiles", headers=_bearer(api, account)).json() if p["locked"]
+    ]
+    assert len(locked) == 1
+
+
+def _bearer(api: httpx.Client, account: Account) -> dict[str, str]:
+    return sign_in(api, account, "Checker", "phone").auth

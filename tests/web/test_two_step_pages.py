@@ -91,6 +91,10 @@ def test_two_step_set_up_on_the_website_then_asks_every_sign_in_for_a_code(
         done = _code_step(laptop, wrong, code=code_at(secret, server.clock.now()))
         assert done.status_code == 303, done.text
         assert laptop.get("/profiles").status_code == 200
+    log = browser_like.get("/account/activity").text
+    assert "Two-step sign-in turned on" in log
+    assert "Failed sign-in: wrong code" in log
+    assert "with a code" in log
 
 
 def test_a_recovery_code_signs_in_on_the_website_once(
