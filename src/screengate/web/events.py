@@ -99,18 +99,17 @@ async def _watch(
     watcher = asyncio.ensure_future(
         wait_for_sign_out(ports, viewer.principal, on_notice=news.put_nowait)
     )
+    heard = asyncio.ensure_future(news.get())
     try:
         while not watcher.done():
-            heard = asyncio.ensure_future(news.get())
             await asyncio.wait(
-                {watcher, heard}, timeout=KEEPALIVE_SECONDS, return_when="FIRST_COMPLETED"
+                {watcher, heard}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
             )
             if heard.done():
                 yield _security_changed(heard.result())
-            else:
-                heard.cancel()
-                if not watcher.done():
-                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                heard = asyncio.ensure_future(news.get())
+            elif not watcher.done():
+                yield ServerSentEventMessage(data=None, comment="keep-alive")
         outcome = watcher.result()
         if isinstance(outcome, SignedOut):
             yield _signed_out(surface, outcome)
@@ -119,6 +118,7 @@ async def _watch(
             yield ServerSentEventMessage(event="replaced", data=json.dumps(REPLACED_DATA))
     finally:
         watcher.cancel()
+        heard.cancel()
 
 
 def _security_changed(notice: Notice) -> ServerSentEventMessage:

@@ -57,6 +57,15 @@
     document.addEventListener("submit", function () { source.close(); }, true);
   }
 
+  // Passkeys: their script only where a page offers one, and only once the page is shown
+  // (fetched after it, so the sign-in page a signed-out device lands on is not kept waiting).
+  if (window.PublicKeyCredential &&
+      document.querySelector("[data-passkey-sign-in], [data-passkey-add], [data-passkey-reauth]")) {
+    var passkeys = document.createElement("script");
+    passkeys.src = "/static/passkeys.js";
+    document.head.appendChild(passkeys);
+  }
+
   // The player: a heartbeat every interval keeps the screen; leaving the page gives it back.
   var stage = document.querySelector("[data-player]");
   if (!stage) return;
