@@ -17,8 +17,15 @@ run: $(STAMP)
 	$(BIN)/screengate demo
 	$(BIN)/screengate serve
 
+# Most of the suite spread over the cores (a test file stays on one worker, so its module's
+# servers start once); then, alone, the tests marked serial (tests/conftest.py). Exit code 5 is
+# "nothing selected" (PYTEST_ARGS named tests of one part only).
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS); \
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status
+	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS); \
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -14,7 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
-from screengate import web
+from screengate import housekeeping, web
 from screengate.api import (
     account,
     auth,
@@ -31,7 +31,7 @@ from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
 from screengate.api.swagger import OfflineSwagger
 from screengate.config import Settings
-from screengate.gate import ActingDevice, BodyDeadline
+from screengate.gate import ActingDevice, BodyDeadline, BodyRequest
 from screengate.headers import DocsPolicy, secure_headers
 from screengate.logs import configure_logging
 from screengate.ports import Clock
@@ -50,7 +50,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             app.state.ports = ports
             # Before the first request: the pages sign with it (it may live in the database).
             app.state.web_keys = WebKeys((await web_secret(settings, ports.clock)).encode())
-            yield
+            async with housekeeping.running(ports, housekeeping.chores(settings)):
+                yield
 
     metrics = PrometheusConfig(
         app_name="screengate",
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             ),
         ),
         request_max_body_size=settings.max_body_bytes,
+        request_class=BodyRequest,
         state=State({"settings": settings, "trusted_proxies": frozenset(settings.trusted_proxies)}),
         debug=False,
         logging_config=None,

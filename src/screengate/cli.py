@@ -1,5 +1,5 @@
-"""The operator's command line: serve, demo, db upgrade, accounts, devices; and `device`, which
-acts as a TV, phone or console (screengate/emulator.py).
+"""The operator's command line: serve, demo, db upgrade, accounts, devices, sessions; and
+`device`, which acts as a TV, phone or console (screengate/emulator.py).
 
 Each command reads Settings from SCREENGATE_* variables, opens the ports, calls one use case and
 prints. Domain errors become one red line and exit status 1, never a traceback.
@@ -35,6 +35,7 @@ from screengate.ports import Ports
 from screengate.services import accounts as account_service
 from screengate.services import sign_out, two_step
 from screengate.services.devices import list_devices_for_operator
+from screengate.services.sessions import prune_ended_sessions
 from screengate.services.views import DeviceView
 from screengate.wiring import open_ports
 
@@ -49,9 +50,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts, as support sees them.", no_args_is_help=True)
 devices_app = typer.Typer(help="An account's signed-in devices.", no_args_is_help=True)
+sessions_app = typer.Typer(help="Every account's sessions.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(devices_app, name="devices")
+app.add_typer(sessions_app, name="sessions")
 app.add_typer(device_app, name="device")
 
 out = Console(highlight=False)
@@ -358,6 +361,26 @@ def devices_sign_out(
     out.print(f"Signed out {count} device{'s' if count != 1 else ''} of {escape(email)}:")
     for device in receipt.devices:
         out.print(f"  {escape(device.name)}  [dim]{device.device_id}[/]")
+
+
+# sessions
+
+
+@sessions_app.command("prune")
+def sessions_prune() -> None:
+    """Delete sessions that ended (signed out, or lapsed unseen) more than
+    SCREENGATE_KEEP_ENDED_SESSIONS_DAYS ago, and the devices left with none. The server does
+    this on its own every SCREENGATE_HOUSEKEEPING_INTERVAL_SECONDS; this is for cron, or now."""
+    pruned = _run(prune_ended_sessions)
+    out.print(
+        f"Pruned {_count(pruned.sessions, 'ended session')}, "
+        f"{_count(pruned.devices, 'device')} left with none, "
+        f"and {_count(pruned.credentials, 'expired credential')}."
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 # shared

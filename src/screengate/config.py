@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(default=900, ge=1, le=900)
     session_idle_days: int = Field(default=30, ge=1)
     session_absolute_days: int = Field(default=365, ge=1)
+    # Devices an account may be signed in on at once; signing in on one more answers 409
+    # device_limit until one is signed out.
+    max_devices_per_account: int = Field(default=100, ge=1, le=100_000)
+    # Sessions that ended (signed out, or lapsed unseen) this long ago are deleted, with their
+    # credentials and the devices left with none. At least the 30 days the device list shows.
+    keep_ended_sessions_days: int = Field(default=90, ge=30)
+    # How often the server's housekeeping runs (pruning those sessions); 0 turns it off (then
+    # run `screengate sessions prune` from cron).
+    housekeeping_interval_seconds: float = Field(default=3600.0, ge=0)
     # A browser's request that set off before its refreshed cookies arrived, still carrying the
     # refresh token just spent: served (without tokens) this long after, from the same address.
     web_refresh_leeway_seconds: float = Field(default=5.0, ge=0, le=30)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from litestar import Request
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import ClientException, HTTPException
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from screengate.services.acting import serving_request
@@ -69,3 +71,19 @@ class BodyDeadline:
             return message
 
         await self.app(scope, receive_in_time, send)
+
+
+class BodyRequest(Request[Any, Any, Any]):
+    """Litestar's request, but every JSON body its decoder cannot read is a malformed body
+    (400), not only the ones it reports as such: nested deeper than its recursion limit (about
+    a thousand `[`), it raises RecursionError; a string holding bytes that are not UTF-8
+    (`"\x80"`), UnicodeDecodeError. Both were 500s. Every JSON body of the API and the pages is
+    decoded here, so no route has to remember it."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except RecursionError:
+            raise ClientException("The request body is nested too deeply") from None
+        except UnicodeDecodeError:
+            raise ClientException("The request body is not UTF-8") from None

@@ -74,6 +74,10 @@ class DeviceStore(Protocol):
 
     async def save(self, device: Device) -> None: ...
 
+    async def prune_unused(self, account_id: AccountId) -> int:
+        """Delete the account's devices that hold no session any more; how many went.
+        Under the account's lock: a sign-in may be about to give one a session."""
+
 
 class SessionStore(Protocol):
     async def add(self, session: Session) -> None: ...
@@ -105,8 +109,18 @@ class SessionStore(Protocol):
     ) -> list[tuple[SessionId, datetime]]:
         """Any account's sessions signed out after `since`, oldest first: (id, when)."""
 
-    async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
-        """Sessions signed out at or after `since`, most recently signed out first."""
+    async def signed_out_since(
+        self, account_id: AccountId, since: datetime, limit: int | None = None
+    ) -> list[Session]:
+        """Sessions signed out at or after `since`, most recently signed out first (the
+        first `limit` of them)."""
+
+    async def prune(
+        self, ended_before: datetime, unseen_before: datetime, limit: int
+    ) -> list[AccountId]:
+        """Delete up to `limit` sessions signed out before `ended_before`, or never signed out
+        and unseen since `unseen_before`, with their credentials, streams and downloads. The
+        account of each session that went, oldest first."""
 
     async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
         """The sign-out receipt: these signed-out devices were told live. The first time sticks."""
@@ -519,6 +533,9 @@ class Views(Protocol[V]):
     """This instance's cache of one read model per account, emptied by the bus on every change."""
 
     def get(self, account_id: AccountId) -> V | None: ...
+
+    async def read_through(self, account_id: AccountId, read: Callable[[], Awaitable[V]]) -> V:
+        """The cached view, else `read()`'s, one read shared by the requests that want it."""
 
     def generation(self, account_id: AccountId) -> int:
         """Read before the store read; put() keeps the view only if it is unchanged."""

@@ -146,6 +146,8 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                     idle_ttl=timedelta(days=settings.session_idle_days),
                     absolute_ttl=timedelta(days=settings.session_absolute_days),
                     browser_refresh_leeway=timedelta(seconds=settings.web_refresh_leeway_seconds),
+                    max_devices=settings.max_devices_per_account,
+                    keep_ended=timedelta(days=settings.keep_ended_sessions_days),
                 ),
                 common_passwords=_common(),
                 catalogue=load_catalogue(settings.catalogue_file),

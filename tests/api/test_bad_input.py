@@ -29,7 +29,16 @@ def a_device(client: httpx.Client) -> Device:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"email": "a@example.com",}', b"not json", b"\xff\xfe\x00", b'{"email": nan}'],
+    [
+        b"{",
+        b'{"email": "a@example.com",}',
+        b"not json",
+        b"\xff\xfe\x00",
+        b'{"email": nan}',
+        b'"\x80"',
+        b'{"email": "\xc3(@example.com", "password": "x"}',
+        b'{"email": "a@example.com", "password": "\xed\xa0\x80"}',
+    ],
 )
 def test_malformed_json_is_a_malformed_body(client: httpx.Client, body: bytes) -> None:
     answer = client.post("/v1/auth/sign-up", content=body, headers=JSON)
@@ -288,3 +297,53 @@ def test_a_nul_in_a_path_id_is_just_not_found(client: httpx.Client) -> None:
     assert_problem(by_device, 404, "device_not_found")
     assert_problem(by_profile, 404, "profile_not_found")
     assert_signed_in(client, device)
+
+
+DEEP = 1000
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [b"[" * DEEP + b"]" * DEEP, b'{"a":' * DEEP + b"1" + b"}" * DEEP],
+    ids=["arrays", "objects"],
+)
+@pytest.mark.parametrize("path", ["/v1/auth/sign-up", "/v1/auth/sign-in", "/v1/auth/refresh"])
+def test_json_nested_a_thousand_deep_is_a_malformed_body(
+    client: httpx.Client, path: str, nested: bytes
+) -> None:
+    answer = client.post(path, content=nested, headers=JSON)
+
+    assert_problem(answer, 400, "malformed_body")
+
+
+def test_json_nested_a_thousand_deep_from_a_device_changes_nothing(client: httpx.Client) -> None:
+    account = account_with_devices(client, 2)
+    caller, other = account.devices
+    nested = b'{"keep_this_device": ' + b"[" * DEEP + b"]" * DEEP + b"}"
+
+    answer = client.post("/v1/devices/sign-out-all", content=nested, headers=caller.auth | JSON)
+
+    assert_problem(answer, 400, "malformed_body")
+    assert_signed_in(client, caller)
+    assert_signed_in(client, other)
+
+
+@pytest.mark.parametrize("cursor", [2**63, 2**63 + 1, 2**64, 10**30])
+def test_an_activity_cursor_past_the_largest_event_id_is_refused(
+    client: httpx.Client, cursor: int
+) -> None:
+    device = a_device(client)
+
+    answer = client.get("/v1/account/activity", params={"cursor": cursor}, headers=device.auth)
+
+    body = assert_problem(answer, 422, "validation_error")
+    assert [e["field"] for e in body["errors"]] == ["cursor"]
+
+
+def test_the_largest_event_id_is_still_a_cursor(client: httpx.Client) -> None:
+    device = a_device(client)
+
+    answer = client.get("/v1/account/activity", params={"cursor": 2**63 - 1}, headers=device.auth)
+
+    assert answer.status_code == 200
+    assert [e["kind"] for e in answer.json()["events"]] == ["signed_in", "signed_up"]

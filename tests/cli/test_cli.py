@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,11 +21,12 @@ from screengate.cli import app
 from screengate.config import Settings
 from screengate.demo import DEMO_EMAIL, DEMO_PASSWORD
 from screengate.domain.accounts import MAX_CONSECUTIVE_FAILED_SIGN_INS, Account
-from screengate.domain.devices import DeviceType
+from screengate.domain.devices import Device, DeviceType
 from screengate.domain.errors import SignedOut
 from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.ids import DeviceId, SessionId
 from screengate.domain.profiles import Profile
-from screengate.domain.sessions import TokenPair
+from screengate.domain.sessions import Session, SignOutReason, TokenPair
 from screengate.ports import Ports
 from screengate.services import auth
 from screengate.services.devices import list_devices_for_operator
@@ -456,3 +458,46 @@ def test_serve_on_sqlite_uses_one_worker_and_answers_sign_up_and_sign_in_over_ht
     assert f"http://127.0.0.1:{port}" in printed
     assert "using 1 worker, not 2" in printed
     assert database["SCREENGATE_DATABASE_URL"] in printed
+
+
+def test_sessions_prune_deletes_sessions_ended_long_ago_and_keeps_the_rest() -> None:
+    seeded()
+    owner = account()
+    long_ago = datetime.now(UTC) - timedelta(days=91)
+    hotel_tv = Device(
+        id=DeviceId("hotel-tv"),
+        account_id=owner.id,
+        type=DeviceType.SMART_TV,
+        name="Hotel TV",
+        created_at=long_ago,
+    )
+    ended = Session(
+        id=SessionId("hotel-tv-session"),
+        account_id=owner.id,
+        device_id=hotel_tv.id,
+        created_at=long_ago,
+        last_seen_at=long_ago,
+        signed_out_at=long_ago,
+        sign_out_reason=SignOutReason.SIGNED_OUT_REMOTELY,
+    )
+
+    async def add(ports: Ports) -> None:
+        async with ports.uow() as uow:
+            await uow.devices.add(hotel_tv)
+            await uow.sessions.add(ended)
+            await uow.commit()
+
+    in_store(add)
+    before = {view.device_id for view in devices_of()}
+
+    output = ok("sessions", "prune")
+
+    assert "Pruned 1 ended session, 1 device left with none" in output
+
+    async def stored(ports: Ports) -> tuple[Session | None, Device | None]:
+        async with ports.uow() as uow:
+            return await uow.sessions.get(ended.id), await uow.devices.get(owner.id, hotel_tv.id)
+
+    assert in_store(stored) == (None, None)
+    assert {view.device_id for view in devices_of()} == before
+    assert "Pruned 0 ended sessions" in ok("sessions", "prune")

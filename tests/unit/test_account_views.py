@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from screengate.adapters.views import LocalViews
 from screengate.domain.devices import DeviceType
 from screengate.domain.ids import AccountId
@@ -54,3 +56,62 @@ def test_views_older_than_their_age_are_read_again() -> None:
     account = AccountId("a")
     views.put(account, object(), views.generation(account))
     assert views.get(account) is None
+
+
+async def test_requests_missing_the_same_view_at_once_share_one_store_read() -> None:
+    views = LocalViews[object](enabled=True, max_age_seconds=60)
+    account, view = AccountId("a"), object()
+    reads, release = 0, asyncio.Event()
+
+    async def read() -> object:
+        nonlocal reads
+        reads += 1
+        await release.wait()
+        return view
+
+    waiting = [asyncio.create_task(views.read_through(account, read)) for _ in range(50)]
+    await asyncio.sleep(0)
+    release.set()
+    assert {id(v) for v in await asyncio.gather(*waiting)} == {id(view)}
+    assert reads == 1
+    assert views.get(account) is view
+
+
+async def test_a_request_after_a_change_does_not_join_a_read_that_began_before_it() -> None:
+    views = LocalViews[object](enabled=True, max_age_seconds=60)
+    account = AccountId("a")
+    old, new = object(), object()
+    release_old = asyncio.Event()
+
+    async def read_old() -> object:
+        await release_old.wait()
+        return old
+
+    async def read_new() -> object:
+        return new
+
+    first = asyncio.create_task(views.read_through(account, read_old))
+    await asyncio.sleep(0)
+    views.forget(account)  # a write committed while the first read was in flight
+    assert await views.read_through(account, read_new) is new
+    release_old.set()
+    assert await first is old
+    assert views.get(account) is new  # the older read is not kept over the newer one
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_read_for_the_others() -> None:
+    views = LocalViews[object](enabled=True, max_age_seconds=60)
+    account, view = AccountId("a"), object()
+    release = asyncio.Event()
+
+    async def read() -> object:
+        await release.wait()
+        return view
+
+    leaving = asyncio.create_task(views.read_through(account, read))
+    await asyncio.sleep(0)
+    staying = asyncio.create_task(views.read_through(account, read))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    release.set()
+    assert await staying is view

@@ -37,6 +37,7 @@ from screengate.domain.sessions import (
     SignOutReason,
     SignOutScope,
     follows_its_refresh,
+    signed_in_devices,
 )
 
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
@@ -220,3 +221,31 @@ def test_only_ids_of_the_shape_the_service_gives_or_accepts_are_well_formed() ->
     assert is_well_formed("living_room-tv")
     for odd in ("", "a\x00b", "a b", "é", "x" * 65, "../x"):
         assert not is_well_formed(odd)
+
+
+def test_the_device_limit_counts_signed_in_devices_once_and_no_lapsed_or_signed_out_one() -> None:
+    policy = SessionPolicy(idle_ttl=timedelta(days=30), absolute_ttl=timedelta(days=365))
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+
+    def session(device: str, seen_days_ago: int, signed_out: bool = False) -> Session:
+        return Session(
+            id=SessionId(f"s-{device}-{seen_days_ago}"),
+            account_id=AccountId("a"),
+            device_id=DeviceId(device),
+            created_at=now - timedelta(days=seen_days_ago),
+            last_seen_at=now - timedelta(days=seen_days_ago),
+            signed_out_at=now if signed_out else None,
+        )
+
+    counted = signed_in_devices(
+        [session("tv", 0), session("tv", 1), session("phone", 30), session("pc", 2, True)],
+        now,
+        policy,
+    )
+
+    assert counted == {DeviceId("tv")}
+
+
+def test_a_session_policy_allows_one_device_at_least() -> None:
+    with pytest.raises(ValueError, match="one device"):
+        SessionPolicy(max_devices=0)

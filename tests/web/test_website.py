@@ -160,6 +160,7 @@ def test_signing_another_device_out_sends_it_to_its_sign_in_screen(
     laptop.shot("only-this-device-left")
 
 
+@pytest.mark.serial
 def test_signing_out_of_all_devices_sends_every_open_page_to_sign_in_within_a_second(
     server: LiveServer, api: httpx.Client, new_device: NewDevice
 ) -> None:

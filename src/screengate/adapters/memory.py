@@ -108,6 +108,17 @@ class MemoryDeviceStore(_Stores):
     async def save(self, device: Device) -> None:
         self.state.devices[device.id] = replace(device)
 
+    async def prune_unused(self, account_id: AccountId) -> int:
+        used = {s.device_id for s in self.state.sessions.values()}
+        gone = [
+            d.id
+            for d in self.state.devices.values()
+            if d.account_id == account_id and d.id not in used
+        ]
+        for device_id in gone:
+            del self.state.devices[device_id]
+        return len(gone)
+
 
 class MemorySessionStore(_Stores):
     async def add(self, session: Session) -> None:
@@ -163,7 +174,9 @@ class MemorySessionStore(_Stores):
         )
         return [(session_id, at) for at, session_id in ended[:limit]]
 
-    async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
+    async def signed_out_since(
+        self, account_id: AccountId, since: datetime, limit: int | None = None
+    ) -> list[Session]:
         ended = [
             replace(s)
             for s in self.state.sessions.values()
@@ -171,7 +184,29 @@ class MemorySessionStore(_Stores):
             and s.signed_out_at is not None
             and s.signed_out_at >= since
         ]
-        return sorted(ended, key=lambda s: s.signed_out_at or since, reverse=True)
+        ended.sort(key=lambda s: s.id)
+        ended.sort(key=lambda s: s.signed_out_at or since, reverse=True)
+        return ended[:limit] if limit is not None else ended
+
+    async def prune(
+        self, ended_before: datetime, unseen_before: datetime, limit: int
+    ) -> list[AccountId]:
+        def gone_since(session: Session) -> datetime | None:
+            if session.signed_out_at is not None:
+                return session.signed_out_at if session.signed_out_at < ended_before else None
+            return session.last_seen_at if session.last_seen_at < unseen_before else None
+
+        due = sorted(
+            (at, s.id) for s in self.state.sessions.values() if (at := gone_since(s)) is not None
+        )[:limit]
+        gone = {session_id for _, session_id in due}
+        accounts = [self.state.sessions.pop(session_id).account_id for _, session_id in due]
+        # As the SQL foreign keys cascade.
+        state = self.state
+        state.credentials = {h: c for h, c in state.credentials.items() if c.session_id not in gone}
+        state.streams = {i: s for i, s in state.streams.items() if s.session_id not in gone}
+        state.downloads = {i: d for i, d in state.downloads.items() if d.session_id not in gone}
+        return accounts
 
     async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
         for session_id in session_ids:

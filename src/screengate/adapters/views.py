@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 from screengate.domain.ids import AccountId
 
@@ -24,6 +26,8 @@ class LocalViews(Generic[V]):
         self._max_age = max_age_seconds
         self._views: OrderedDict[AccountId, tuple[float, V]] = OrderedDict()
         self._generations: dict[AccountId, int] = {}
+        # The store read under way for an account, and the generation it began at.
+        self._flights: dict[AccountId, tuple[int, asyncio.Future[V]]] = {}
 
     def get(self, account_id: AccountId) -> V | None:
         if not self.enabled:
@@ -32,6 +36,35 @@ class LocalViews(Generic[V]):
         if cached is None or time.monotonic() - cached[0] > self._max_age:
             return None
         return cached[1]
+
+    async def read_through(self, account_id: AccountId, read: Callable[[], Awaitable[V]]) -> V:
+        """The cached view, else one store read shared by every request that wants it meanwhile.
+
+        When a view expires, every request in flight used to read the store for it (one busy
+        account: hundreds of reads where one would do). A request joins a read only if it began
+        at the account's present generation, so nobody is handed a read that started before a
+        change they could have seen. The read runs as its own task: a caller that goes away
+        does not cancel it for the others.
+        """
+        cached = self.get(account_id)
+        if cached is not None:
+            return cached
+        generation = self.generation(account_id)
+        if not self.enabled:
+            return await read()
+        flight = self._flights.get(account_id)
+        if flight is not None and flight[0] == generation:
+            return await asyncio.shield(flight[1])
+        task: asyncio.Future[V] = asyncio.ensure_future(read())
+        task.add_done_callback(_retrieve)
+        self._flights[account_id] = (generation, task)
+        try:
+            view = await asyncio.shield(task)
+        finally:
+            if self._flights.get(account_id, (0, None))[1] is task:
+                del self._flights[account_id]
+        self.put(account_id, view, generation)
+        return view
 
     def generation(self, account_id: AccountId) -> int:
         return self._generations.get(account_id, 0)
@@ -57,3 +90,9 @@ class LocalViews(Generic[V]):
     def trust(self, trusted: bool) -> None:
         self._views.clear()
         self.enabled = trusted
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    # Its waiters may all have gone; an error they would have seen is not left unread.
+    if not task.cancelled():
+        task.exception()

@@ -12,7 +12,7 @@ from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.schemas import AccountOut, ActivityPageOut, ChangePassword
 from screengate.ports import Ports
 from screengate.services import accounts
-from screengate.services.activity import MAX_PAGE, security_activity
+from screengate.services.activity import MAX_CURSOR, MAX_PAGE, security_activity
 
 
 @get("/", responses=problems(*AUTHED))
@@ -38,7 +38,7 @@ async def change_password(
 async def activity(
     ports: Ports,
     device: Device,
-    cursor: Annotated[int | None, Parameter(ge=1, required=False)] = None,
+    cursor: Annotated[int | None, Parameter(ge=1, le=MAX_CURSOR, required=False)] = None,
     limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
 ) -> ActivityPageOut:
     page = await security_activity(ports, device, cursor=cursor, limit=limit)

@@ -26,7 +26,7 @@ async def sign_up(data: JSONBody[SignUp], ports: Ports, ip: str | None) -> Signe
     return SignedUp(account_id=account.id, email=account.email, plan=account.plan)
 
 
-@post("/sign-in", status_code=201, responses=problems(401, 429))
+@post("/sign-in", status_code=201, responses=problems(401, 409, 429))
 async def sign_in(
     data: JSONBody[SignIn], ports: Ports, ip: str | None, user_agent: UserAgent
 ) -> Tokens:

@@ -33,6 +33,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.SignedOut: 401,
     errors.WrongPassword: 403,
     errors.DeviceNotFound: 404,
+    errors.DeviceLimit: 409,
     errors.ProfileNotFound: 404,
     errors.ProfileLimit: 409,
     errors.ProfileNameTaken: 409,

@@ -98,6 +98,21 @@ class DeviceNotFound(DomainError):
     title = "No signed-in device with that id on this account"
 
 
+class DeviceLimit(DomainError):
+    """The account is signed in on as many devices as it may be: one must be signed out first."""
+
+    code = "device_limit"
+    title = "This account is signed in on too many devices"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This account is signed in on {limit} devices, the most it may be. Sign one of them "
+            "out (Account, Manage access and devices), then sign in here.",
+            limit=limit,
+        )
+        self.limit = limit
+
+
 class ProfileNotFound(DomainError):
     code = "profile_not_found"
     title = "No profile with that id on this account"

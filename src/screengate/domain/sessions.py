@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,12 +43,18 @@ class SessionPolicy:
     # token just spent: this long after, from the address that spent it, they are served
     # (and handed nothing); anything else presenting it is a replay.
     browser_refresh_leeway: timedelta = timedelta(seconds=5)
+    # An account is signed in on at most this many devices at once; one more is refused.
+    max_devices: int = 100
+    # A session that ended (signed out, or lapsed unseen) is kept this long, then pruned.
+    keep_ended: timedelta = timedelta(days=90)
 
     def __post_init__(self) -> None:
         if not timedelta(seconds=1) <= self.access_ttl <= timedelta(minutes=15):
             raise ValueError("access tokens live between 1 second and 15 minutes")
         if not timedelta(0) <= self.browser_refresh_leeway <= timedelta(seconds=30):
             raise ValueError("the browser's refresh leeway is between 0 and 30 seconds")
+        if self.max_devices < 1:
+            raise ValueError("an account may be signed in on one device at least")
 
 
 @dataclass(slots=True)
@@ -96,6 +103,13 @@ class Session:
         self.signed_out_at = at
         self.sign_out_reason = reason
         return True
+
+
+def signed_in_devices(
+    sessions: Iterable[Session], now: datetime, policy: SessionPolicy
+) -> set[DeviceId]:
+    """The devices these sessions keep signed in now: what the device limit counts."""
+    return {s.device_id for s in sessions if s.live and not s.has_lapsed(now, policy)}
 
 
 class CredentialKind(StrEnum):

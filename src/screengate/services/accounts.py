@@ -58,16 +58,13 @@ async def sign_up(
 
 
 async def get_account(ports: Ports, principal: Principal) -> AccountView:
-    cached = ports.views.get(principal.account_id)
-    if cached is not None:
-        return cached
-    generation = ports.views.generation(principal.account_id)
-    async with ports.reader() as uow:
-        account = await _account(uow, principal.account_id)
-        profiles = await uow.profiles.for_account(account.id)
-    view = AccountView(account=account, plan=ports.plans[account.plan], profiles=profiles)
-    ports.views.put(account.id, view, generation)
-    return view
+    async def read() -> AccountView:
+        async with ports.reader() as uow:
+            account = await _account(uow, principal.account_id)
+            profiles = await uow.profiles.for_account(account.id)
+        return AccountView(account=account, plan=ports.plans[account.plan], profiles=profiles)
+
+    return await ports.views.read_through(principal.account_id, read)
 
 
 async def change_password(

@@ -7,6 +7,9 @@ from screengate.ports import Ports
 from screengate.services.views import ActivityPage
 
 MAX_PAGE = 100
+# Event ids are 64-bit integers in the store: a cursor past the largest is no cursor at all
+# (refused at the edge with 400, where the database would otherwise overflow).
+MAX_CURSOR = 2**63 - 1
 
 
 async def security_activity(

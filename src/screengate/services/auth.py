@@ -8,6 +8,7 @@ from typing import NoReturn
 from screengate.domain.accounts import Account, normalise_email
 from screengate.domain.devices import Device, DeviceType, choose_device_name
 from screengate.domain.errors import (
+    DeviceLimit,
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
@@ -28,6 +29,7 @@ from screengate.domain.sessions import (
     TokenPair,
     follows_its_refresh,
     hash_token,
+    signed_in_devices,
 )
 from screengate.domain.two_step import Challenge, ChallengeKind, Method, PendingDevice
 from screengate.ports import Ports, UnitOfWork
@@ -107,6 +109,7 @@ async def open_session(
         pending.user_agent,
         now,
     )
+    await ensure_room_for(uow, ports, device, now)
     # A device holds one session: signing in again ends the one it had, as signing out
     # there would (its stream stops, its downloads go), so it is listed once.
     replaced = await end_and_log(
@@ -185,6 +188,17 @@ async def second_step(
         await uow.commit()
     ttl = int(ports.two_step.challenge_ttl.total_seconds())
     raise SecondFactorRequired(token, [m.value for m in methods], ttl)
+
+
+async def ensure_room_for(uow: UnitOfWork, ports: Ports, device: Device, now: datetime) -> None:
+    """Refuse a device that would sign the account in on more devices than it may be (a
+    device signing in again holds its place). Under the account's lock, as every sign-in is."""
+    others = signed_in_devices(
+        await uow.sessions.live_for_account(device.account_id), now, ports.policy
+    )
+    others.discard(device.id)
+    if len(others) >= ports.policy.max_devices:
+        raise DeviceLimit(ports.policy.max_devices)
 
 
 async def _device_for(

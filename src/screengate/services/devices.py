@@ -11,18 +11,27 @@ from screengate.domain.ids import AccountId, SessionId
 from screengate.domain.sessions import Principal, SessionPolicy
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.streams import live_streams
-from screengate.services.views import AccountDevices, DeviceView, LastActivity, SignedOutView
+from screengate.services.views import (
+    AccountDevices,
+    DevicePage,
+    DeviceView,
+    LastActivity,
+    SignedOutView,
+)
+
+# The most devices one page lists: as many as an account may be signed in on by default.
+MAX_DEVICE_PAGE = 100
 
 
 async def list_devices(ports: Ports, principal: Principal) -> list[DeviceView]:
     """Most recently seen first. A device whose session lapsed is no longer signed in."""
     now = ports.clock.now()
-    found = ports.device_lists.get(principal.account_id)
-    if found is None:
-        generation = ports.device_lists.generation(principal.account_id)
+
+    async def read() -> AccountDevices:
         async with ports.reader() as uow:
-            found = await _read(ports, uow, principal.account_id, now)
-        ports.device_lists.put(principal.account_id, found, generation)
+            return await _read(ports, uow, principal.account_id, now)
+
+    found = await ports.device_lists.read_through(principal.account_id, read)
     return _shape(found, principal.session_id, now, ports.policy)
 
 
@@ -37,13 +46,42 @@ async def list_devices_for_operator(ports: Ports, email: str) -> list[DeviceView
     return _shape(found, None, now, ports.policy)
 
 
+async def device_page(
+    ports: Ports,
+    principal: Principal,
+    *,
+    cursor: int = 0,
+    limit: int = MAX_DEVICE_PAGE,
+    include_signed_out: bool = False,
+) -> DevicePage:
+    """One page of Manage access and devices: the signed-in devices (current first, then most
+    recently seen), then, if asked, those signed out lately; `cursor` devices skipped."""
+    limit = max(1, min(limit, MAX_DEVICE_PAGE))
+    live = await list_devices(ports, principal)
+    shown = live[cursor : cursor + limit]
+    more = cursor + limit < len(live)
+    ended: list[SignedOutView] = []
+    if include_signed_out and not more:
+        skip = max(0, cursor - len(live))
+        room = limit - len(shown)
+        # One more than fits tells whether another page follows.
+        found = await signed_out_devices(ports, principal, limit=skip + room + 1)
+        ended = found[skip : skip + room]
+        more = len(found) > skip + room
+    return DevicePage(shown, ended, cursor + limit if more else None)
+
+
 async def signed_out_devices(
-    ports: Ports, principal: Principal, *, within: timedelta = timedelta(days=30)
+    ports: Ports,
+    principal: Principal,
+    *,
+    within: timedelta = timedelta(days=30),
+    limit: int | None = None,
 ) -> list[SignedOutView]:
     """Devices signed out lately, most recent first, each with its sign-out receipt."""
     now = ports.clock.now()
     async with ports.reader() as uow:
-        ended = await uow.sessions.signed_out_since(principal.account_id, now - within)
+        ended = await uow.sessions.signed_out_since(principal.account_id, now - within, limit)
         devices = {d.id: d for d in await uow.devices.for_account(principal.account_id)}
     views = []
     for session in ended:

@@ -74,6 +74,15 @@ class SignedOutView:
 
 
 @dataclass(frozen=True, slots=True)
+class DevicePage:
+    """A page of Manage access and devices; `next_cursor` is None on the last page."""
+
+    devices: list[DeviceView]
+    signed_out: list[SignedOutView]
+    next_cursor: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class SignedOutDevice:
     device_id: DeviceId
     name: str

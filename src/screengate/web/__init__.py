@@ -6,8 +6,13 @@ form, and an event stream that sends an open page to its sign-in screen when sig
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Router
+from litestar.connection import ASGIConnection
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
@@ -113,6 +118,17 @@ def routers() -> list[Router]:
         surface_router("/", WEB, [*SHARED, *WEBSITE_ONLY, grown_ups]),
         surface_router("/tv", TV, [*SHARED, *TV_ONLY]),
         create_static_files_router(
-            "/static", directories=[STATIC], name="static", include_in_schema=False
+            "/static",
+            directories=[STATIC],
+            name="static",
+            guards=[no_nul_in_path],
+            include_in_schema=False,
         ),
     ]
+
+
+def no_nul_in_path(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """No file's name holds a NUL: such a path is not found (the file system would raise
+    ValueError on it, a 500)."""
+    if "\x00" in connection.scope["path"]:
+        raise NotFoundException()

@@ -12,8 +12,8 @@ from screengate.domain.errors import DeviceNotFound, WeakPassword, WrongPassword
 from screengate.domain.ids import DeviceId
 from screengate.ports import Ports
 from screengate.services import accounts, sign_out
-from screengate.services.activity import security_activity
-from screengate.services.devices import list_devices
+from screengate.services.activity import MAX_CURSOR, security_activity
+from screengate.services.devices import MAX_DEVICE_PAGE, device_page, list_devices
 from screengate.web.cookies import cleared_cookies, cookie
 from screengate.web.errors import go_to, is_htmx
 from screengate.web.forms import FormErrors, form_of
@@ -49,15 +49,30 @@ async def account(
 # address: another site can link to any address, but cannot set our cookies.
 SIGNED_OUT_NOTE = "sg_signed_out"
 DEVICES = "/account/devices"
+# Devices on the first screen of Manage access and devices, and how many more "Show more" adds.
+DEVICES_SHOWN = 20
 
 
 @get(DEVICES)
-async def devices(request: Request[Any, Any, Any], ports: Ports, viewer: Viewer) -> Response[Any]:
-    """Manage access and devices: every signed-in device, this one first."""
-    listing = await list_devices(ports, viewer.principal)
+async def devices(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    show: Annotated[int, QueryParameter(ge=1, le=MAX_DEVICE_PAGE)] = DEVICES_SHOWN,
+) -> Response[Any]:
+    """Manage access and devices: the signed-in devices, this one first, `show` of them;
+    "Show more" shows DEVICES_SHOWN more."""
+    found = await device_page(ports, viewer.principal, limit=show)
+    more = None
+    if found.next_cursor is not None and show < MAX_DEVICE_PAGE:
+        more = min(show + DEVICES_SHOWN, MAX_DEVICE_PAGE)
     note = request.cookies.get(SIGNED_OUT_NOTE)
     response = page(
-        request, "devices.html", devices=listing, signed_out=unquote(note)[:80] if note else None
+        request,
+        "devices.html",
+        devices=found.devices,
+        show_more=more,
+        signed_out=unquote(note)[:80] if note else None,
     )
     if note:
         response.delete_cookie(SIGNED_OUT_NOTE, path=DEVICES)
@@ -150,7 +165,9 @@ async def activity(
     request: Request[Any, Any, Any],
     ports: Ports,
     viewer: Viewer,
-    cursor: Annotated[int | None, QueryParameter(name="before", required=False, ge=1)] = None,
+    cursor: Annotated[
+        int | None, QueryParameter(name="before", required=False, ge=1, le=MAX_CURSOR)
+    ] = None,
 ) -> Response[Any]:
     """Security activity: the account's audit trail, newest first, a page at a time."""
     found = await security_activity(ports, viewer.principal, cursor=cursor, limit=PAGE_SIZE)

@@ -10,6 +10,7 @@ from litestar.response import Redirect
 
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
+    DeviceLimit,
     EmailTaken,
     InvalidChallenge,
     InvalidCredentials,
@@ -89,6 +90,15 @@ async def sign_in(
         return response
     except SecondFactorRequired as asked:
         return _code_form(request, surface, asked.challenge, asked.methods, next_url)
+    except DeviceLimit as error:
+        return _sign_in_form(
+            request,
+            surface,
+            email=email,
+            next_url=next_url,
+            errors=FormErrors(error.detail),
+            status=409,
+        )
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
         errors.fields["password"] = "Incorrect email or password."
@@ -129,6 +139,10 @@ async def sign_in_code(
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
+    except DeviceLimit as error:
+        return _sign_in_form(
+            request, surface, next_url=next_url, errors=FormErrors(error.detail), status=409
+        )
     except InvalidChallenge:
         errors = FormErrors("That sign-in took too long or was already used. Start again.")
         return _sign_in_form(request, surface, next_url=next_url, errors=errors, status=400)

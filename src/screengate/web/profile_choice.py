@@ -36,7 +36,8 @@ def seal(secret: bytes, session_id: SessionId, choice: ProfileChoice) -> str:
 
 def unseal(secret: bytes, session_id: SessionId, value: str | None) -> ProfileChoice | None:
     """The choice made on this session, or None if there is none or it was not ours."""
-    if not value or len(value) > 1024:
+    # Ours are ASCII: anything else is not ours (and compare_digest would raise on it).
+    if not value or len(value) > 1024 or not value.isascii():
         return None
     payload, _, tag = value.partition(".")
     if not hmac.compare_digest(tag, _tag(secret, session_id, payload)):

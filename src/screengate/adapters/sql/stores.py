@@ -133,6 +133,13 @@ class SqlDeviceStore(SqlStore):
             update(devices).where(devices.c.id == device.id).values(_device_values(device))
         )
 
+    async def prune_unused(self, account_id: AccountId) -> int:
+        holding = select(sessions.c.id).where(sessions.c.device_id == devices.c.id)
+        result = await self._connection.execute(
+            delete(devices).where(devices.c.account_id == account_id, ~exists(holding))
+        )
+        return result.rowcount
+
 
 class SqlSessionStore(SqlStore):
     async def add(self, session: Session) -> None:
@@ -207,13 +214,39 @@ class SqlSessionStore(SqlStore):
             (SessionId(row.id), row.signed_out_at) for row in await self._connection.execute(query)
         ]
 
-    async def signed_out_since(self, account_id: AccountId, since: datetime) -> list[Session]:
+    async def signed_out_since(
+        self, account_id: AccountId, since: datetime, limit: int | None = None
+    ) -> list[Session]:
         query = (
             select(sessions)
             .where(sessions.c.account_id == account_id, sessions.c.signed_out_at >= since)
             .order_by(sessions.c.signed_out_at.desc(), sessions.c.id)
+            .limit(limit)
         )
         return [_session(row) for row in await self._connection.execute(query)]
+
+    async def prune(
+        self, ended_before: datetime, unseen_before: datetime, limit: int
+    ) -> list[AccountId]:
+        # Two queries, each on its own partial index (signed out / live), oldest first.
+        ended = (
+            select(sessions.c.id, sessions.c.account_id, sessions.c.signed_out_at.label("at"))
+            .where(sessions.c.signed_out_at < ended_before)
+            .order_by(sessions.c.signed_out_at, sessions.c.id)
+            .limit(limit)
+        )
+        unseen = (
+            select(sessions.c.id, sessions.c.account_id, sessions.c.last_seen_at.label("at"))
+            .where(sessions.c.signed_out_at.is_(None), sessions.c.last_seen_at < unseen_before)
+            .order_by(sessions.c.last_seen_at, sessions.c.id)
+            .limit(limit)
+        )
+        found = [*await self._connection.execute(ended), *await self._connection.execute(unseen)]
+        due = sorted(found, key=lambda row: (row.at, row.id))[:limit]
+        for batch in _batches([row.id for row in due]):
+            # Their credentials, streams and downloads go with them (ON DELETE CASCADE).
+            await self._connection.execute(delete(sessions).where(sessions.c.id.in_(batch)))
+        return [AccountId(row.account_id) for row in due]
 
     async def mark_told(self, session_ids: Sequence[SessionId], at: datetime) -> None:
         for batch in _batches(session_ids):

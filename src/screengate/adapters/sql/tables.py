@@ -157,6 +157,14 @@ Index(
     sqlite_where=sessions.c.signed_out_at.is_not(None),
 )
 
+# Live sessions unseen for long, for housekeeping to prune once they have lapsed long ago.
+Index(
+    "ix_sessions_live_last_seen_at",
+    sessions.c.last_seen_at,
+    postgresql_where=sessions.c.signed_out_at.is_(None),
+    sqlite_where=sessions.c.signed_out_at.is_(None),
+)
+
 credentials = Table(
     "credentials",
     metadata,
