@@ -151,6 +151,11 @@ def test_another_accounts_passkey_neither_confirms_nor_is_removable(
         "/v1/auth/reauth", json={"credential": their_key.get(options)}, headers=my_phone.auth
     )
     assert borrowed.status_code == 400
+    kinds = [
+        e["kind"]
+        for e in client.get("/v1/account/activity", headers=my_phone.auth).json()["events"]
+    ]
+    assert "reauth_failed" in kinds
     gone = client.delete(
         f"/v1/account/passkeys/{their_passkey['passkey_id']}", headers=my_phone.auth
     )

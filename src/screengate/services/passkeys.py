@@ -23,7 +23,7 @@ from screengate.domain.two_step import (
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import account_changed, announce, security_changed
 from screengate.services.auth import open_session
-from screengate.services.reauth import confirm_session, require_proof
+from screengate.services.reauth import confirm_session, log_refused_proof, require_proof
 
 Credential = Mapping[str, Any]
 
@@ -177,12 +177,18 @@ async def sign_in_with_passkey(
 async def reauthenticate_with_passkey(
     ports: Ports, principal: Principal, rp: RelyingParty, credential: Credential, ip: str | None
 ) -> None:
-    """Confirm it's you with one of this account's passkeys."""
-    async with ports.uow() as uow:
-        passkey = await _verified(uow, ports, rp, credential)
-        if passkey.account_id != principal.account_id:
-            raise InvalidPasskey("That passkey is not one of this account's.")
-        await uow.commit()
+    """Confirm it's you with one of this account's passkeys. A refused answer counts and is
+    logged like a wrong password or code."""
+    await ports.code_throttle.check(principal.account_id)
+    try:
+        async with ports.uow() as uow:
+            passkey = await _verified(uow, ports, rp, credential)
+            if passkey.account_id != principal.account_id:
+                raise InvalidPasskey("That passkey is not one of this account's.")
+            await uow.commit()
+    except InvalidPasskey:
+        await log_refused_proof(ports, principal, Method.PASSKEY.value, ip)
+        raise
     await confirm_session(ports, principal, Method.PASSKEY.value, ip)
 
 

@@ -81,8 +81,7 @@ async def reauthenticate(
             right = await _code_is_right(ports, principal, code or "")
             method = "totp"
         if not right:
-            await _log(ports, principal, EventKind.REAUTH_FAILED, method, ip)
-            await ports.code_throttle.failed(principal.account_id)
+            await log_refused_proof(ports, principal, method, ip)
             if password is not None:
                 raise WrongPassword(field="password")
             raise InvalidCode(field="code")
@@ -119,12 +118,14 @@ async def confirm_session(ports: Ports, principal: Principal, method: str, ip: s
     await account_changed(ports, principal.account_id)
 
 
-async def _log(
-    ports: Ports, principal: Principal, kind: EventKind, method: str, ip: str | None
+async def log_refused_proof(
+    ports: Ports, principal: Principal, method: str, ip: str | None
 ) -> None:
+    """A wrong answer to "confirm it's you": in the log, and on the account's throttle."""
     async with ports.uow() as uow:
-        await uow.events.add(_event(ports, principal, kind, method, ip))
+        await uow.events.add(_event(ports, principal, EventKind.REAUTH_FAILED, method, ip))
         await uow.commit()
+    await ports.code_throttle.failed(principal.account_id)
 
 
 def _event(
