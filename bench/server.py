@@ -126,7 +126,10 @@ def serve(
     with log.open("wb") as output:
         process = subprocess.Popen(
             command,
-            env=server_env(database_url, env),
+            # Mail (the .eml default) beside the server's log, not in the working directory.
+            env=server_env(
+                database_url, {"SCREENGATE_MAIL_FOLDER": str(log.parent / "mail"), **(env or {})}
+            ),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the worker goes down with it

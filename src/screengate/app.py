@@ -18,12 +18,14 @@ from screengate import housekeeping, web
 from screengate.api import (
     account,
     auth,
+    device_codes,
     devices,
     downloads,
     events,
     health,
     passkeys,
     profiles,
+    recovery,
     streams,
     two_step,
 )
@@ -46,7 +48,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_ports(settings, clock=clock) as ports:
+        async with open_ports(settings, clock=clock, send_mail=True) as ports:
             app.state.ports = ports
             # Before the first request: the pages sign with it (it may live in the database).
             app.state.web_keys = WebKeys((await web_secret(settings, ports.clock)).encode())
@@ -65,10 +67,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             health.healthz,
             health.readyz,
             auth.router,
+            recovery.router,
+            recovery.email_router,
             account.router,
             two_step.router,
             passkeys.router,
             devices.router,
+            device_codes.temporary_sign_ins,
+            device_codes.device_authorizations,
+            device_codes.oauth,
             profiles.router,
             streams.router,
             downloads.router,

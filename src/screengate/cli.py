@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import shlex
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ from screengate.domain.errors import DomainError
 from screengate.domain.ids import DeviceId
 from screengate.domain.profiles import Profile
 from screengate.emulator import device_app
+from screengate.mailbox import mail_app
 from screengate.ports import Ports
 from screengate.services import accounts as account_service
 from screengate.services import sign_out, two_step
@@ -56,6 +58,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(devices_app, name="devices")
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(device_app, name="device")
+app.add_typer(mail_app, name="mail")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -121,6 +124,9 @@ def serve(
             f"so the throttle lets up to {workers} times as many guesses through."
         )
     url = _base_url(host, port)
+    # The workers read their settings afresh: mailed links point here unless
+    # SCREENGATE_PUBLIC_URL says otherwise.
+    os.environ["SCREENGATE_HOST"], os.environ["SCREENGATE_PORT"] = host, str(port)
     backpressure = backpressure or connection_budget()
     out.print(f"[bold]screengate[/] on [cyan]{url}[/]  (API docs: {url}/docs)", soft_wrap=True)
     out.print(

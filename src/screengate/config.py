@@ -73,6 +73,20 @@ class Settings(BaseSettings):
     # Passkeys (WebAuthn): the site's origin, e.g. https://watch.example.com. Unset: the
     # origin each request arrives on (fine on one host name; set it behind a proxy).
     passkey_origin: str | None = None
+    # TV sign-in with a code (RFC 8628): how long a code lives, the least time between a
+    # device's polls, and wrong codes entered by a signed-in person, per account and per
+    # address (`limits` notation). A client address may ask for this many codes.
+    device_code_seconds: int = Field(default=600, ge=60, le=1800)
+    device_code_interval_seconds: int = Field(default=5, ge=1, le=60)
+    code_limit_per_account: str = "10/15 minutes"
+    code_limit_per_client: str = "10/15 minutes"
+    # Generous: a hotel's TVs share one address, and each TV page keeps its code while it lasts.
+    device_code_requests_per_client: str = "120/minute;2000/hour"
+    # "Sign in until...": the shortest temporary sign-in (tests shorten it); the longest is
+    # 30 days. The server checks this often for temporary sign-ins and stream leases that
+    # have run out, and ends them.
+    temporary_sign_in_min_seconds: int = Field(default=900, ge=1, le=86_400)
+    sweep_seconds: float = Field(default=2.0, gt=0, le=60)
 
     plans: list[PlanSetting] = Field(
         default_factory=lambda: [_plan_setting(p) for p in DEFAULT_PLANS]
@@ -92,6 +106,26 @@ class Settings(BaseSettings):
     # A sign-out waits up to this long to hear that connected devices were told (its receipt).
     sign_out_receipt_wait_seconds: float = Field(default=1.0, ge=0, le=10)
 
+    # Mail. Unset SMTP URL: messages are written as .eml files under mail_folder instead.
+    # smtp://user:pass@host:587?starttls, smtps://user:pass@host:465 (TLS from the start).
+    smtp_url: str | None = None
+    mail_from: str = "screengate <no-reply@screengate.localhost>"
+    # Where mailed links point: the address people open the website at. Unset: this server's
+    # own address (http://host:port), right for `make run`, wrong behind a proxy.
+    public_url: str = ""
+    mail_folder: Path = Path("var/mail")
+    # The sender looks for due mail this often (and at once after a change that mails).
+    mail_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    # While the mail server cannot take a message: retry after 5 s, doubling up to 10 min,
+    # and give up after 12 tries (about an hour and a quarter), logged and in `mail outbox`.
+    mail_retry_first_seconds: float = Field(default=5.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=600.0, gt=0)
+    mail_max_attempts: int = Field(default=12, ge=1, le=100)
+    mail_smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # Password-reset mails asked for, `limits` notation: per email, and per client address.
+    password_reset_limit_per_email: str = "3/15 minutes;10/day"
+    password_reset_limit_per_address: str = "20/hour;100/day"
+
     geoip_database: Path | None = None
     # Addresses of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -105,6 +139,28 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     log_level: str = "INFO"
     log_json: bool = False
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("smtp://", "smtps://")):
+            raise ValueError("SCREENGATE_SMTP_URL starts with smtp:// or smtps://")
+        return url or None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str) -> str:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("SCREENGATE_PUBLIC_URL starts with http:// or https://")
+        return url.rstrip("/")
+
+    @property
+    def link_base(self) -> str:
+        """Where mailed links point: SCREENGATE_PUBLIC_URL, else this server's own address."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @field_validator("plans")
     @classmethod

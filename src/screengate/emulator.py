@@ -7,6 +7,7 @@ The device's tokens live in a state file (mode 0600); every command but sign-in 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import signal
 from collections.abc import Awaitable, Callable
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar, cast, get_args
 
 import httpx
+import segno
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from screengate.client import (
+    CodeSignInError,
     DeviceSession,
     DeviceType,
     DownloadsRevokedEvent,
@@ -69,16 +72,24 @@ STREAM_ENDED = {
     "password_changed": "the account password was changed",
     "token_reuse": "this device's credentials were used twice",
     "operator": "signed out by customer support",
+    "temporary_access_ended": "the time this device was signed in for ended",
 }
 
 
 @device_app.command("sign-in")
 def sign_in(
-    email: Annotated[str, typer.Option(help="The account's email.")],
+    email: Annotated[str | None, typer.Option(help="The account's email.")] = None,
     password: Annotated[
-        str,
-        typer.Option(prompt=True, hide_input=True, help="Asked for when not given."),
-    ],
+        str | None, typer.Option(hide_input=True, help="Asked for when not given.")
+    ] = None,
+    code: Annotated[
+        bool,
+        typer.Option(
+            "--code",
+            help="Show a code and a QR code to approve on a phone (RFC 8628) instead of "
+            "typing an email and a password, and wait for the approval.",
+        ),
+    ] = False,
     device_type: Annotated[
         str, typer.Option("--type", help=f"One of: {', '.join(DEVICE_TYPES)}.")
     ] = "smart_tv",
@@ -94,16 +105,50 @@ def sign_in(
         raise typer.BadParameter(f"one of {', '.join(DEVICE_TYPES)}", param_hint="--type")
     kind = cast("DeviceType", device_type)
     file = DeviceStateFile(state or DEVICES_FOLDER / f"{_slug(name or device_type)}.json")
-    known = _previous_device(file, email)
+    if code:
+        device = _run(url, lambda client: _with_code(client, kind, name))
+        file.save(DeviceState(url, email or "", device_type, name, device.device_id, device.tokens))
+    else:
+        if email is None:
+            raise typer.BadParameter(
+                "give the account's email, or use --code", param_hint="--email"
+            )
+        secret = password if password is not None else typer.prompt("Password", hide_input=True)
+        known = _previous_device(file, email)
 
-    async def work(client: ScreengateClient) -> DeviceSession:
-        return await client.sign_in(email, password, kind, name, known)
+        async def work(client: ScreengateClient) -> DeviceSession:
+            return await client.sign_in(email, secret, kind, name, known)
 
-    device = _run(url, work)
-    file.save(DeviceState(url, email, device_type, name, device.device_id, device.tokens))
+        device = _run(url, work)
+        file.save(DeviceState(url, email, device_type, name, device.device_id, device.tokens))
     label = escape(name or device_type)
     out.print(f"Signed in as {label} ({device_type}), device {device.device_id}.")
     out.print(f"Tokens saved in {escape(str(file.path))} (keep it private).", soft_wrap=True)
+
+
+CLIENT_ID = "screengate-emulator"
+
+
+async def _with_code(client: ScreengateClient, kind: DeviceType, name: str | None) -> DeviceSession:
+    """Show the code and its QR code in the terminal, then poll until it is decided."""
+    offer = await client.request_code(CLIENT_ID, kind, name)
+    out.print(f"On your phone or computer, go to [bold]{escape(offer.verification_uri)}[/]")
+    out.print(f"and enter the code [bold]{escape(offer.user_code)}[/], or scan this QR code:")
+    qr = io.StringIO()
+    segno.make(offer.verification_uri_complete, error="m").terminal(out=qr, compact=True)
+    out.print(qr.getvalue(), markup=False, highlight=False)
+    minutes = max(1, offer.expires_in // 60)
+    out.print(f"Waiting for the approval (the code works for {minutes} minutes)...")
+    try:
+        return await client.sign_in_with_code(CLIENT_ID, offer)
+    except CodeSignInError as error:
+        _fail(_CODE_ENDED.get(error.code, error.detail))
+
+
+_CODE_ENDED = {
+    "access_denied": "The sign-in was denied.",
+    "expired_token": "The code expired before anyone approved it. Run the command again.",
+}
 
 
 @device_app.command()

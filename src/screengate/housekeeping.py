@@ -25,6 +25,7 @@ import structlog
 from screengate.config import Settings
 from screengate.ports import Ports
 from screengate.services.sessions import prune_ended_sessions
+from screengate.services.sweep import forget_old_codes, sweep
 
 log = structlog.get_logger("screengate.housekeeping")
 
@@ -44,7 +45,19 @@ def chores(settings: Settings) -> list[Chore]:
     """Every chore the server runs on its own."""
     return [
         Chore("prune_ended_sessions", settings.housekeeping_interval_seconds, prune_ended_sessions),
+        # Temporary sign-ins whose time is up, stream leases nobody renewed, TV codes that ran
+        # out: ended within seconds (services/sweep.py).
+        Chore("end_what_ran_out", settings.sweep_seconds, _end_what_ran_out),
+        Chore("forget_old_codes", settings.housekeeping_interval_seconds, _forget_old_codes),
     ]
+
+
+async def _end_what_ran_out(ports: Ports) -> None:
+    await sweep(ports, ports.clock.now())
+
+
+async def _forget_old_codes(ports: Ports) -> int:
+    return await forget_old_codes(ports, ports.clock.now())
 
 
 Sleep = Callable[[float], Awaitable[None]]

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Container, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from screengate.domain.accounts import Account
 from screengate.domain.catalogue import Catalogue
+from screengate.domain.device_codes import (
+    AuthorizationStatus,
+    DeviceAuthorization,
+    DeviceCodePolicy,
+)
 from screengate.domain.devices import Device
 from screengate.domain.downloads import Download
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
+from screengate.domain.mail import DeliveryState, Link, LinkPurpose, MailKind, Message
 from screengate.domain.notices import BusMessage, Notice
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.profiles import Profile
@@ -128,6 +134,9 @@ class SessionStore(Protocol):
     async def mark_confirmed(self, session_id: SessionId, at: datetime) -> bool:
         """The sign-out receipt: the device came back and was refused. True the first time."""
 
+    async def time_up(self, now: datetime, limit: int) -> list[tuple[AccountId, SessionId]]:
+        """Live temporary sign-ins whose end has come, any account's, soonest ended first."""
+
 
 class CredentialStore(Protocol):
     async def add(self, credential: Credential) -> None: ...
@@ -157,6 +166,10 @@ class StreamStore(Protocol):
 
     async def save(self, stream: Stream) -> None: ...
 
+    async def lapsed(self, now: datetime, limit: int) -> list[Stream]:
+        """Any account's streams not ended whose expiry (as the store has it) has passed,
+        earliest first: leases nobody renewed, which nothing has closed yet."""
+
     async def renew(
         self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
     ) -> bool:
@@ -177,6 +190,40 @@ class DownloadStore(Protocol):
         """Not revoked (expired or not), oldest first: what a sign-out may have to revoke."""
 
     async def save(self, download: Download) -> None: ...
+
+
+class DeviceAuthorizationStore(Protocol):
+    """The codes devices showed (RFC 8628), each found by its device code's hash or its
+    user code."""
+
+    async def add(self, authorization: DeviceAuthorization) -> None: ...
+
+    async def by_device_code(self, device_code_hash: str) -> DeviceAuthorization | None: ...
+
+    async def by_user_code(self, user_code: str) -> DeviceAuthorization | None:
+        """The most recent authorization with this (normalised) user code."""
+
+    async def save(self, authorization: DeviceAuthorization) -> None: ...
+
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        """Save it only if the stored one still has `status` and no other account (atomic: of
+        two accounts, or two approvals, racing for one code exactly one wins). True if saved."""
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        """Record a poll (its time, the interval it leaves) and nothing else, so a poll can
+        never undo a decision made meanwhile."""
+
+    async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
+        """This account's codes not yet spent: looked up and waiting, or approved and not yet
+        collected by the device."""
+
+    async def lapsed(self, now: datetime, limit: int) -> list[DeviceAuthorization]:
+        """Codes an account looked up or approved that ran out of time unspent, earliest first."""
+
+    async def prune(self, before: datetime) -> int:
+        """Forget codes that expired before `before`; how many went."""
 
 
 class SecurityLog(Protocol):
@@ -232,6 +279,57 @@ class TwoStepStore(Protocol):
         """False when there is no such passkey on this account."""
 
 
+class Outbox(Protocol):
+    """Mail waiting to be sent: written in the transaction of the change that causes it."""
+
+    async def add(self, message: Message) -> None: ...
+
+    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Message]:
+        """Take up to `limit` due messages (pending, due by `now`, not held by another sender)
+        and hold them until `until`, counting the try; oldest first. Two concurrent claims
+        never get the same message."""
+
+    async def sent(self, message_id: str, at: datetime) -> None: ...
+
+    async def retry(self, message_id: str, error: str, at: datetime) -> None:
+        """The try failed: let go of it, and let it be claimed again from `at`."""
+
+    async def give_up(self, message_id: str, error: str) -> None:
+        """The try failed and was the last: FAILED, never tried again."""
+
+    async def get(self, message_id: str) -> Message | None: ...
+
+    async def recent(self, limit: int, state: DeliveryState | None = None) -> list[Message]:
+        """Newest first (the operator's view)."""
+
+    async def states(self, message_ids: Sequence[str]) -> dict[str, DeliveryState]: ...
+
+
+class LinkStore(Protocol):
+    """The tokens of mailed links, by their hash."""
+
+    async def add(self, link: Link) -> None: ...
+
+    async def get(self, token_hash: str) -> Link | None: ...
+
+    async def use(self, token_hash: str, at: datetime) -> bool:
+        """Spend the link. Atomic: of two concurrent uses exactly one wins."""
+
+    async def mark_opened(self, token_hash: str, at: datetime) -> bool:
+        """The link's page was opened; True the first time."""
+
+    async def void(self, account_id: AccountId, purpose: LinkPurpose, at: datetime) -> int:
+        """Spend every unused link of this purpose on the account; how many."""
+
+    async def sent_since(
+        self, account_id: AccountId, purpose: LinkPurpose, device_key: str, since: datetime
+    ) -> bool:
+        """Whether a link of this purpose about this device (its id or name) went out since."""
+
+    async def opened(self, message_ids: Sequence[str]) -> set[str]:
+        """Which of these messages had a link opened."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over every store. Leaving without commit() rolls everything back."""
 
@@ -261,6 +359,15 @@ class UnitOfWork(Protocol):
 
     @property
     def two_step(self) -> TwoStepStore: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def links(self) -> LinkStore: ...
+
+    @property
+    def device_authorizations(self) -> DeviceAuthorizationStore: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -324,6 +431,10 @@ class TokenSource(Protocol):
 
     def new_id(self) -> str:
         """A fresh identifier for an account, profile, device or session."""
+
+    def user_code(self) -> str:
+        """A code for a TV to show (RFC 8628 §6.1): USER_CODE_LENGTH characters drawn from
+        USER_CODE_ALPHABET (domain/device_codes.py)."""
 
 
 class PasswordHasher(Protocol):
@@ -435,6 +546,29 @@ class PinThrottle(Protocol):
 
     async def forget(self, profile_id: ProfileId) -> None:
         """The profile has a new PIN, or none: the guesses at the old one say nothing about it."""
+
+
+class CodeThrottle(Protocol):
+    """Wrong TV codes, counted per account and per client address, shared by every instance."""
+
+    def turn(self, account_id: AccountId) -> AbstractAsyncContextManager[None]:
+        """Judge this account's codes one at a time on this instance."""
+
+    async def check(self, account_id: AccountId, ip: str | None) -> None:
+        """Raise TooManyCodeAttempts while this account or this address may not try a code."""
+
+    async def failed(self, account_id: AccountId, ip: str | None) -> None: ...
+
+    async def requested(self, ip: str | None) -> None:
+        """A device at this address asks for a code; TooManyAttempts past the limit."""
+
+
+class Decisions(Protocol):
+    """Where a device waiting on its code (the TV page) hears, from any instance, that it
+    was decided: at once, instead of at its next poll."""
+
+    async def wait(self, authorization_id: str, within: float) -> str | None:
+        """The decision ("approved", "denied", "voided"), or None when `within` s pass."""
 
 
 class EventBus(Protocol):
@@ -558,6 +692,45 @@ class Geolocator(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ComposedMail:
+    subject: str
+    text: str
+    html: str
+
+
+class MailComposer(Protocol):
+    def compose(self, kind: MailKind, context: dict[str, object]) -> ComposedMail:
+        """The mail of this kind, from its templates, in the product's voice."""
+
+
+class MailThrottle(Protocol):
+    async def hit(self, email: str, ip: str | None) -> None:
+        """Count a request for mail to this email from this address; TooManyMailRequests
+        past either's limit."""
+
+
+class Postman(Protocol):
+    def wake(self) -> None:
+        """Mail was just committed to the outbox: look now rather than at the next poll."""
+
+
+class _Asleep:
+    def wake(self) -> None:
+        """Nobody to wake: the sender looks on its own schedule."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailPorts:
+    """What the mailing use cases need besides the store."""
+
+    composer: MailComposer
+    throttle: MailThrottle
+    # Where mailed links point ("https://watch.example.com").
+    public_url: str = "http://127.0.0.1:8000"
+    postman: Postman = field(default_factory=_Asleep)
+
+
+@dataclass(frozen=True, slots=True)
 class Ports:
     """Everything a use case may reach, wired once by create_app()."""
 
@@ -586,10 +759,15 @@ class Ports:
     device_lists: Views[AccountDevices]
     # Two-step sign-in: the secrets' cipher, the code throttle, the windows.
     cipher: DataCipher
-    code_throttle: SecondFactorThrottle
+    second_factor_throttle: SecondFactorThrottle
     two_step: TwoStepPolicy
     ceremonies: PasskeyCeremonies
+    code_throttle: CodeThrottle
+    decisions: Decisions
+    device_codes: DeviceCodePolicy
     # How long a sign-out waits to hear that connected devices were told (the receipt).
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).
     leases: StreamLeases | None = None
+    # None: nothing is mailed (unit tests of other use cases).
+    mail: MailPorts | None = None

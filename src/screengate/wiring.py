@@ -19,7 +19,10 @@ from screengate.adapters.bus import InProcessBus
 from screengate.adapters.cipher import FernetCipher, is_data_key, new_data_key
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
-from screengate.adapters.hub import LocalNoticeHub, LocalPresence
+from screengate.adapters.hub import LocalDecisions, LocalNoticeHub, LocalPresence
+from screengate.adapters.mail.compose import JinjaMailComposer
+from screengate.adapters.mail.sender import MailSender
+from screengate.adapters.mail.transport import EmlFolder, MailTransport, SmtpTransport
 from screengate.adapters.memory import memory_unit_of_work_factory
 from screengate.adapters.passkeys import WebAuthnCeremonies
 from screengate.adapters.postgres import PostgresBus, PostgresPresence
@@ -29,6 +32,8 @@ from screengate.adapters.revocation import LocalRevocationView
 from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
 from screengate.adapters.sql.engine import plain_dsn
 from screengate.adapters.throttle import (
+    LimitsCodeThrottle,
+    LimitsMailThrottle,
     LimitsPinThrottle,
     LimitsSecondFactorThrottle,
     LimitsSignInThrottle,
@@ -38,11 +43,21 @@ from screengate.adapters.views import LocalViews
 from screengate.adapters.watch import watch_sign_outs
 from screengate.config import Settings
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue, Maturity, Title
+from screengate.domain.device_codes import DeviceCodePolicy
+from screengate.domain.mail import RetryPolicy
 from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
 from screengate.domain.two_step import TwoStepPolicy
-from screengate.ports import Clock, EventBus, Geolocator, Ports, Presence, UnitOfWorkFactory
+from screengate.ports import (
+    Clock,
+    EventBus,
+    Geolocator,
+    MailPorts,
+    Ports,
+    Presence,
+    UnitOfWorkFactory,
+)
 from screengate.services.acting import confirmed_writes
 from screengate.services.views import AccountDevices, AccountView
 
@@ -56,8 +71,11 @@ def common_passwords() -> frozenset[str]:
 
 
 @asynccontextmanager
-async def open_ports(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Ports]:
-    """Build every adapter for these settings, and close what needs closing afterwards."""
+async def open_ports(
+    settings: Settings, *, clock: Clock | None = None, send_mail: bool = False
+) -> AsyncIterator[Ports]:
+    """Build every adapter for these settings, and close what needs closing afterwards.
+    `send_mail`: run the outbox's sender meanwhile (the server does; a CLI command does not)."""
     async with _store(settings) as (uow, reader), _redis(settings) as redis:
         hasher = Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
@@ -99,6 +117,8 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             per_address=settings.event_streams_per_address,
         )
 
+        decisions = LocalDecisions()
+
         async def on_message(message: BusMessage) -> None:
             # Refuse first, then tell: a told device is already refused here.
             if isinstance(message, Announcement):
@@ -106,6 +126,7 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 views.forget(message.account_id)
                 device_lists.forget(message.account_id)
             await hub.on_message(message)
+            await decisions.on_message(message)
 
         bus.subscribe(on_message)
         watcher = (
@@ -114,8 +135,20 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
             else None
         )
         counters = _limits_storage(settings)
+        sender = mail_sender(settings, uow)
+        mail = MailPorts(
+            composer=JinjaMailComposer(),
+            throttle=LimitsMailThrottle(
+                counters,
+                per_email=settings.password_reset_limit_per_email,
+                per_address=settings.password_reset_limit_per_address,
+                fallback=MemoryCounters() if settings.redis_url else None,
+            ),
+            public_url=settings.link_base,
+            postman=sender,
+        )
         cipher = FernetCipher(await data_keys(settings, clock or SystemClock()))
-        async with _running(bus, presence, watcher):
+        async with _running(bus, presence, watcher), _sending(sender, send_mail):
             yield Ports(
                 # Writes made for a signed-out device are refused (services/acting.py).
                 uow=confirmed_writes(uow),
@@ -160,9 +193,22 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 hub=hub,
                 views=views,
                 device_lists=device_lists,
+                code_throttle=LimitsCodeThrottle(
+                    counters,
+                    per_account=settings.code_limit_per_account,
+                    per_client=settings.code_limit_per_client,
+                    requests_per_client=settings.device_code_requests_per_client,
+                    fallback=MemoryCounters() if settings.redis_url else None,
+                ),
+                decisions=decisions,
+                device_codes=DeviceCodePolicy(
+                    lifetime=timedelta(seconds=settings.device_code_seconds),
+                    interval=timedelta(seconds=settings.device_code_interval_seconds),
+                    min_temporary=timedelta(seconds=settings.temporary_sign_in_min_seconds),
+                ),
                 cipher=cipher,
                 ceremonies=WebAuthnCeremonies(),
-                code_throttle=LimitsSecondFactorThrottle(
+                second_factor_throttle=LimitsSecondFactorThrottle(
                     counters,
                     per_account=settings.second_factor_limit_per_account,
                     fallback=MemoryCounters() if settings.redis_url else None,
@@ -173,7 +219,43 @@ async def open_ports(settings: Settings, *, clock: Clock | None = None) -> Async
                 ),
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
+                mail=mail,
             )
+
+
+def mail_sender(settings: Settings, uow: UnitOfWorkFactory) -> MailSender:
+    """The outbox's sender: to the SMTP server, or .eml files when there is none. Its retries
+    follow the system's clock, whatever clock the use cases are given."""
+    transport: MailTransport = (
+        SmtpTransport(
+            settings.smtp_url, settings.mail_from, timeout=settings.mail_smtp_timeout_seconds
+        )
+        if settings.smtp_url
+        else EmlFolder(settings.mail_folder, settings.mail_from)
+    )
+    return MailSender(
+        uow,
+        transport,
+        SystemClock(),
+        retry=RetryPolicy(
+            first_delay=timedelta(seconds=settings.mail_retry_first_seconds),
+            max_delay=timedelta(seconds=settings.mail_retry_max_seconds),
+            max_attempts=settings.mail_max_attempts,
+        ),
+        poll_seconds=settings.mail_poll_seconds,
+        # Longer than the slowest try can take, so no other sender takes a message mid-send.
+        lease=timedelta(seconds=settings.mail_smtp_timeout_seconds * 4 + 60),
+    )
+
+
+@asynccontextmanager
+async def _sending(sender: MailSender, send_mail: bool) -> AsyncIterator[None]:
+    if send_mail:
+        sender.start()
+    try:
+        yield
+    finally:
+        await sender.stop()
 
 
 async def web_secret(settings: Settings, clock: Clock) -> str:

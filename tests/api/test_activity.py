@@ -23,7 +23,16 @@ def test_the_activity_tells_the_accounts_story_newest_first(
 
     events = activity(client, phone)
 
-    assert [e["kind"] for e in events] == ["signed_out", "signed_in", "signed_in", "signed_up"]
+    # The second device's sign-in mailed the owner a new sign-in alert (tests/mail).
+    assert [e["kind"] for e in events] == [
+        "signed_out",
+        "mail_queued",
+        "signed_in",
+        "signed_in",
+        "signed_up",
+    ]
+    assert events[1]["detail"]["mail"] == "new_sign_in"
+    events = [e for e in events if e["kind"] != "mail_queued"]
     assert all(set(e) >= EVENT_FIELDS for e in events)
     ids = [e["event_id"] for e in events]
     assert ids == sorted(ids, reverse=True)
@@ -46,7 +55,9 @@ def test_the_activity_is_paged_with_a_cursor_without_repeats_or_gaps(
     for n in range(3):
         client.post("/v1/profiles", json={"name": f"Viewer {n}"}, headers=caller.auth)
     everything = activity(client, caller)
-    assert len(everything) == 8
+    # Sign-up, four sign-ins, three profiles, and a new sign-in alert for each of the devices
+    # after the first (tests/mail).
+    assert len(everything) == 11
 
     pages: list[list[dict[str, Any]]] = []
     params: dict[str, int] = {"limit": 3}
@@ -60,7 +71,7 @@ def test_the_activity_is_paged_with_a_cursor_without_repeats_or_gaps(
         params = {"limit": 3, "cursor": page["next_cursor"]}
         assert len(pages) < 10
 
-    assert [len(p) for p in pages] == [3, 3, 2]
+    assert [len(p) for p in pages] == [3, 3, 3, 2]
     walked = [e for page in pages for e in page]
     assert walked == everything
 

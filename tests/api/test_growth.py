@@ -70,9 +70,10 @@ def listed(client: httpx.Client, device: Device, **params: Any) -> list[str]:
 def test_signing_in_on_one_device_more_than_the_limit_is_refused_and_writes_nothing(
     limited: tuple[LiveServer, httpx.Client],
 ) -> None:
-    _, client = limited
+    server, client = limited
     account = account_with_devices(client, LIMIT)
     before = listed(client, account.devices[0])
+    stored = server.run(_devices_of(server, account))
 
     refused = a_sign_in(client, account)
 
@@ -80,6 +81,8 @@ def test_signing_in_on_one_device_more_than_the_limit_is_refused_and_writes_noth
     assert problem["limit"] == LIMIT
     assert "Manage access and devices" in problem["detail"]
     assert listed(client, account.devices[0]) == before
+    # Not even a device row without a session: the refusal rolled the sign-in back whole.
+    assert server.run(_devices_of(server, account)) == stored
     for device in account.devices:
         assert_signed_in(client, device)
 

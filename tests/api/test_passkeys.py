@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from screengate.domain.ids import AccountId
 from tests.support.api import Device, sign_in, sign_up
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.live_server import LiveServer
@@ -176,3 +177,26 @@ def test_a_passkey_without_user_verification_is_refused(
     assert refused.status_code == 400
     odd = client.post("/v1/account/passkeys", json={"credential": {"id": 5}}, headers=phone.auth)
     assert odd.status_code == 400
+
+
+def test_a_secured_account_lets_no_passkey_in_until_the_password_is_reset(
+    client: httpx.Client, server: LiveServer
+) -> None:
+    account = sign_up(client)
+    phone = sign_in(client, account, "Phone", "phone")
+    key = _key(server)
+    _add(client, phone, key)
+
+    async def secure() -> None:
+        # What "This wasn't me" leaves behind (services/recovery.py): a reset is the way in.
+        async with server.ports.uow() as uow:
+            found = await uow.accounts.get(AccountId(account.account_id))
+            assert found is not None
+            found.password_reset_required = True
+            await uow.accounts.save(found)
+            await uow.commit()
+
+    server.run(secure())
+    refused = _sign_in(client, key)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "password_reset_required"

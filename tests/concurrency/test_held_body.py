@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,10 +44,24 @@ NOBODY_SIGNED_IN = {
     ("POST", "/sign-in"),
     ("POST", "/sign-up"),
     ("POST", "/tv/sign-in"),
-    ("POST", "/sign-in/code"),
-    ("POST", "/tv/sign-in/code"),
+    ("POST", "/sign-in/second-step"),
+    ("POST", "/tv/sign-in/second-step"),
     ("POST", "/sign-in/passkey/options"),
     ("POST", "/sign-in/passkey"),
+    # A mailed link's token is the proof, not a signed-in device.
+    ("POST", "/v1/auth/password-reset"),
+    ("POST", "/v1/auth/password-reset/confirm"),
+    ("POST", "/v1/auth/secure-account"),
+    ("POST", "/forgot-password"),
+    ("POST", "/reset-password"),
+    ("POST", "/secure-account"),
+    ("POST", "/v1/account/email/confirm"),
+    ("POST", "/confirm-email"),
+    # TV sign-in with a code: the device asking, polling and (the TV page) collecting its
+    # tokens is not signed in yet.
+    ("POST", "/oauth/device_authorization"),
+    ("POST", "/oauth/token"),
+    ("POST", "/tv/sign-in/code"),
 }
 NEW_PASSWORD = "a different horse battery"
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -111,6 +126,11 @@ def playing(scene: Scene) -> tuple[str, bytes]:
     )
 
 
+def until_in_an_hour(scene: Scene) -> tuple[str, bytes]:
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    return ("application/json", f'{{"until": "{until}"}}'.encode())
+
+
 NO_BODY: Body = json_body("")
 PLAYING: Body = playing
 EXAMPLES: dict[tuple[str, str], Body] = {
@@ -128,6 +148,9 @@ EXAMPLES: dict[tuple[str, str], Body] = {
     ("POST", "/v1/account/passkeys/options"): NO_BODY,
     ("POST", "/v1/account/passkeys"): json_body('{"credential": {}, "name": "Intruder"}'),
     ("DELETE", "/v1/account/passkeys/{passkey_id:str}"): NO_BODY,
+    ("POST", "/v1/account/email"): json_body(
+        f'{{"new_email": "intruder@example.net", "password": "{PASSWORD}"}}'
+    ),
     ("POST", "/v1/devices/{device_id:str}/sign-out"): NO_BODY,
     ("POST", "/v1/profiles"): json_body('{"name": "Intruder"}'),
     ("PATCH", "/v1/profiles/{profile_id:str}"): json_body('{"pin": null}'),
@@ -158,6 +181,16 @@ EXAMPLES: dict[tuple[str, str], Body] = {
     ("POST", "/account/confirm"): form_body(
         f"reauth_password={PASSWORD.replace(' ', '+')}&then=/account"
     ),
+    ("POST", "/account/email"): form_body(
+        f"new_email=intruder%40example.net&password={PASSWORD.replace(' ', '+')}"
+    ),
+    ("POST", "/v1/device-authorizations/{user_code:str}"): json_body('{"decision": "approve"}'),
+    ("POST", "/v1/devices/{device_id:str}/signed-in-until"): until_in_an_hour,
+    ("POST", "/v1/devices/{device_id:str}/end-temporary-sign-in"): NO_BODY,
+    ("POST", "/activate"): form_body("code=BCDF-GHJK"),
+    ("POST", "/activate/decide"): form_body("code=BCDF-GHJK&decision=approve&length=keep"),
+    ("POST", "/account/devices/{device_id:str}/end-temporary"): form_body("x=1"),
+    ("POST", "/account/devices/{device_id:str}/signed-in-until"): form_body("length=4h"),
     ("POST", "/account/password"): form_body(
         f"current_password={PASSWORD.replace(' ', '+')}"
         f"&new_password={NEW_PASSWORD.replace(' ', '+')}&sign_out_all=on"
@@ -287,6 +320,9 @@ def _scene(client: httpx.Client, surface: str) -> Scene:
     ben = client.post("/v1/profiles", json={"name": "Ben", "pin": "1234"}, headers=scene.owner_auth)
     assert ben.status_code == 201, ben.text
     scene.values["profile_id"] = ben.json()["profile_id"]
+    code = client.post("/oauth/device_authorization", data={"client_id": "held"})
+    assert code.status_code == 200, code.text
+    scene.values["user_code"] = code.json()["user_code"]
     titles = client.get("/v1/titles").json()
     scene.values["title_id"] = next(t["title_id"] for t in titles if t["kids"])
     if surface == "api":

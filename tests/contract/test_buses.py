@@ -22,6 +22,7 @@ from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.notices import (
     Announcement,
     BusMessage,
+    CodeDecided,
     Delivery,
     Notice,
     NoticeData,
@@ -73,6 +74,17 @@ def test_a_message_reads_back_as_it_was_written() -> None:
     assert decode(encode(Announcement(id="b", account_id=ACCOUNT))) == Announcement(
         id="b", account_id=ACCOUNT
     )
+    decided = CodeDecided("authorization-1", "approved")
+    assert decode(encode(decided)) == decided
+
+
+async def test_every_other_instance_hears_that_a_tv_code_was_decided(instances: NewBus) -> None:
+    (a, _), (b, on_b) = instances(), instances()
+    for bus in (a, b):
+        await bus.start()
+    decided = CodeDecided("authorization-1", "approved")
+    await a.publish(decided)
+    await _until(lambda: on_b == [decided])
 
 
 def test_what_ten_thousand_notices_share_is_written_once() -> None:

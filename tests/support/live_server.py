@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from tempfile import mkdtemp
 from typing import Any, TypeVar, cast
 
 import uvicorn
@@ -53,6 +56,11 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """Serve create_app(settings) with uvicorn until the block ends; always shut it down."""
     clock = clock or FrozenClock()
+    own_mail: Path | None = None
+    if settings.mail_folder == Settings.model_fields["mail_folder"].default:
+        # The .eml default goes to a folder of the test's own, not the working directory's var/.
+        own_mail = Path(mkdtemp(prefix="screengate-mail-"))
+        settings = settings.model_copy(update={"mail_folder": own_mail})
     app = create_app(settings, clock=clock)
     # No log_config: uvicorn's records then reach the root logger, where caplog sees them.
     config = uvicorn.Config(
@@ -101,5 +109,7 @@ def live_server(
         server.should_exit = True
         thread.join(SHUTDOWN_SECONDS)
         sock.close()
+        if own_mail is not None:
+            shutil.rmtree(own_mail, ignore_errors=True)
     if thread.is_alive():
         raise RuntimeError("the server did not stop")

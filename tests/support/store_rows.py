@@ -7,13 +7,17 @@ import asyncio
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, Select, Table, create_engine, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from screengate.adapters.sql.tables import metadata
 
 Rows = dict[str, list[tuple[Any, ...]]]
+
+# The mail sender's own bookkeeping, which moves on its own after a change committed: not a
+# write any request made.
+SENDER_COLUMNS = {"state", "attempts", "next_attempt_at", "claimed_until", "sent_at", "last_error"}
 
 
 def store_rows(database_url: str) -> Rows:
@@ -83,12 +87,7 @@ class StoreReader:
         if self._sqlite is not None:
             with self._sqlite.connect() as connection:
                 return {
-                    table.name: [
-                        tuple(row)
-                        for row in connection.execute(
-                            select(table).order_by(*table.primary_key.columns)
-                        )
-                    ]
+                    table.name: [tuple(row) for row in connection.execute(_query(table))]
                     for table in metadata.sorted_tables
                 }
         return asyncio.run_coroutine_threadsafe(_read(self._engine), self._loop).result(30)
@@ -106,6 +105,11 @@ async def _read(engine: AsyncEngine) -> Rows:
     async with engine.connect() as connection:
         rows: Rows = {}
         for table in metadata.sorted_tables:
-            query = select(table).order_by(*table.primary_key.columns)
-            rows[table.name] = [tuple(row) for row in await connection.execute(query)]
+            rows[table.name] = [tuple(row) for row in await connection.execute(_query(table))]
         return rows
+
+
+def _query(table: Table) -> Select[Any]:
+    """Every column, but the outbox's sender bookkeeping."""
+    columns = [c for c in table.columns if table.name != "outbox" or c.name not in SENDER_COLUMNS]
+    return select(*columns).order_by(*table.primary_key.columns)

@@ -14,13 +14,18 @@ import pytest
 from screengate.adapters.bus import InProcessBus
 from screengate.adapters.cipher import FernetCipher, new_data_key
 from screengate.adapters.devices import UserAgentNamer
-from screengate.adapters.hub import LocalNoticeHub, LocalPresence
+from screengate.adapters.hub import LocalDecisions, LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
 from screengate.adapters.passkeys import WebAuthnCeremonies
 from screengate.adapters.revocation import LocalRevocationView
-from screengate.adapters.throttle import LimitsSecondFactorThrottle, MemoryCounters
+from screengate.adapters.throttle import (
+    LimitsCodeThrottle,
+    LimitsSecondFactorThrottle,
+    MemoryCounters,
+)
 from screengate.adapters.views import LocalViews
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue
+from screengate.domain.device_codes import USER_CODE_ALPHABET, USER_CODE_LENGTH, DeviceCodePolicy
 from screengate.domain.errors import TooManyAttempts, TooManyPinAttempts
 from screengate.domain.ids import DeviceId, ProfileId
 from screengate.domain.notices import Announcement, BusMessage
@@ -55,6 +60,14 @@ class CountingTokens:
 
     def new_id(self) -> str:
         return f"id-{next(self._n):06d}"
+
+    def user_code(self) -> str:
+        """Counting in the consonants' base 20: BBBBBBBC, BBBBBBBD, ..."""
+        n, code = next(self._n), ""
+        for _ in range(USER_CODE_LENGTH):
+            n, digit = divmod(n, len(USER_CODE_ALPHABET))
+            code = USER_CODE_ALPHABET[digit] + code
+        return code
 
 
 class PlainHasher:
@@ -176,12 +189,15 @@ def ports(clock: FrozenClock) -> Ports:
     views = LocalViews[AccountView](enabled=True, max_age_seconds=60)
     device_lists = LocalViews[AccountDevices](enabled=True, max_age_seconds=60)
 
+    decisions = LocalDecisions()
+
     async def on_message(message: BusMessage) -> None:
         if isinstance(message, Announcement):
             revocations.revoke(message.revoked)
             views.forget(message.account_id)
             device_lists.forget(message.account_id)
         await hub.on_message(message)
+        await decisions.on_message(message)
 
     bus.subscribe(on_message)
     store = memory_unit_of_work_factory(MemoryDatabase())
@@ -209,8 +225,18 @@ def ports(clock: FrozenClock) -> Ports:
         views=views,
         device_lists=device_lists,
         cipher=FernetCipher([new_data_key()]),
-        code_throttle=LimitsSecondFactorThrottle(MemoryCounters(), per_account="5/minute;20/hour"),
+        second_factor_throttle=LimitsSecondFactorThrottle(
+            MemoryCounters(), per_account="5/minute;20/hour"
+        ),
         two_step=TwoStepPolicy(),
         ceremonies=WebAuthnCeremonies(),
+        code_throttle=LimitsCodeThrottle(
+            MemoryCounters(),
+            per_account="10/15 minutes",
+            per_client="10/15 minutes",
+            requests_per_client="1000/minute",
+        ),
+        decisions=decisions,
+        device_codes=DeviceCodePolicy(),
         receipt_wait=0.5,
     )

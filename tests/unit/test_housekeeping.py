@@ -92,10 +92,19 @@ async def test_a_chore_switched_off_never_runs_and_all_stop_with_the_block() -> 
 
 
 def test_the_server_prunes_ended_sessions_at_the_configured_interval() -> None:
-    (prune,) = chores(Settings(housekeeping_interval_seconds=120))
+    prune, *_ = chores(Settings(housekeeping_interval_seconds=120))
 
     assert (prune.name, prune.every_seconds, prune.run) == (
         "prune_ended_sessions",
         120,
         prune_ended_sessions,
     )
+
+
+def test_the_server_ends_what_ran_out_every_few_seconds_and_forgets_old_codes_hourly() -> None:
+    found = {c.name: c.every_seconds for c in chores(Settings(sweep_seconds=2))}
+    assert found == {
+        "prune_ended_sessions": 3600.0,
+        "end_what_ran_out": 2,
+        "forget_old_codes": 3600.0,
+    }

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 REMOTE_KEYS = frozenset({"ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", "Backspace"})
 ARROWS = {"ArrowUp": (-1, 0), "ArrowDown": (1, 0), "ArrowLeft": (0, -1), "ArrowRight": (0, 1)}
@@ -146,3 +146,12 @@ class Remote:
             else:
                 return
         raise AssertionError(f"could not reach the keyboard page with {character!r}")
+
+
+def to_email_and_password(page: Page) -> None:
+    """The TV's sign-in offers the phone first: Enter on "Use email and password" (which has
+    the focus) opens the email and password form."""
+    choice = page.get_by_role("link", name="Use email and password")
+    expect(choice).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Email", exact=True)).to_be_visible()

@@ -14,6 +14,7 @@ from tests.support.api import sign_up
 from tests.support.live_server import LiveServer
 from tests.web.conftest import TV_BROWSER, Device, NewDevice
 from tests.web.household import household
+from tests.web.remote import to_email_and_password
 from tests.web.test_website import events_connected, sign_in_on_web
 
 pytestmark = pytest.mark.browser
@@ -66,6 +67,7 @@ def test_every_page_of_the_website_and_the_tv_runs_under_the_policy(
 
     tv = new_device(TV_BROWSER)
     tv_page = tv.open("/tv")
+    to_email_and_password(tv_page)
     expect(tv_page.locator("[data-osk]")).to_be_visible()  # keyboard.js ran
     tv_page.keyboard.type(account.email)
     tv_page.keyboard.press("Enter")

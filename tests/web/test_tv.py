@@ -13,7 +13,7 @@ from tests.support.api import new_email, sign_up
 from tests.support.live_server import LiveServer
 from tests.web.conftest import TV_BROWSER, NewDevice
 from tests.web.household import add_profile, household, rename_first_profile, streaming_devices
-from tests.web.remote import REMOTE_KEYS, Remote
+from tests.web.remote import REMOTE_KEYS, Remote, to_email_and_password
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +46,8 @@ def test_the_tv_app_with_the_remote_alone(
     tv = new_device(TV_BROWSER)
     page = tv.open("/tv")
     remote = Remote(page)
+    expect(page.get_by_role("heading", name="Sign in with your phone")).to_be_visible()
+    remote.press("Enter")  # "Use email and password", the second choice
     email = page.get_by_label("Email", exact=True)
     password = page.get_by_label("Password", exact=True)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -131,8 +133,8 @@ def test_the_tv_app_with_the_remote_alone(
 
     expect(page).to_have_url(re.compile(r"/tv/sign-in\?reason=signed_out_here$"))
     expect(page.locator("#signed-out-reason")).to_have_text("You signed out on this device.")
-    expect(page.get_by_role("button", name="a", exact=True)).to_be_focused()
-    expect(email).to_have_class(re.compile(r"\bosk-target\b"))
+    expect(page.get_by_role("link", name="Use email and password")).to_be_focused()
+    expect(page.locator("[data-user-code]")).to_be_visible()  # a new code, ready to approve
     tv.shot("tv-signed-out")
     devices = api.get("/v1/devices", headers=phone.auth).json()
     assert [d["type"] for d in devices] == ["smart_tv"]  # only the API's TV remains
@@ -146,6 +148,7 @@ def test_a_wrong_password_is_said_on_the_tv_and_the_remote_puts_it_right(
     account, _ = household(api, email=new_email("tv"))
     tv = new_device(TV_BROWSER)
     page = tv.open("/tv")
+    to_email_and_password(page)
     remote = Remote(page)
     password = page.get_by_label("Password", exact=True)
     # A keyboard plugged into the TV types as well: the first letter goes into the email.
@@ -177,6 +180,7 @@ def test_without_javascript_the_tv_signs_in_with_plain_fields(
     account = sign_up(api)
     tv = new_device(TV_BROWSER, javascript=False)
     page = tv.open("/tv/sign-in")
+    page.get_by_role("link", name="Use email and password").click()
     expect(page.get_by_role("region", name="On-screen keyboard")).to_be_hidden()
     page.get_by_label("Email", exact=True).fill(account.email)
     page.get_by_label("Password", exact=True).fill(account.password)
@@ -204,6 +208,7 @@ def test_too_many_wrong_pins_are_said_on_the_tv_keypad_and_when_play_is_pressed(
     ben = add_profile(api, phone, "Ben", pin="4826")
     tv = new_device(TV_BROWSER)
     page = tv.open("/tv")
+    to_email_and_password(page)
     page.keyboard.type(account.email)  # a keyboard plugged into the TV, to be quick
     page.keyboard.press("Enter")
     page.keyboard.type(account.password)

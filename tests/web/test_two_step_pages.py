@@ -69,7 +69,7 @@ def _code_step(
     found = CHALLENGE.search(asked.text)
     assert found, asked.text[:800]
     return client.post(
-        f"{prefix}/sign-in/code",
+        f"{prefix}/sign-in/second-step",
         data={"challenge": found.group(1), "_csrf_token": csrf_of(asked), **proof},
     )
 

@@ -22,6 +22,7 @@ from tests.web.household import (
     rename_first_profile,
     streaming_devices,
 )
+from tests.web.remote import to_email_and_password
 
 pytestmark = pytest.mark.browser
 
@@ -128,6 +129,7 @@ def test_signing_another_device_out_sends_it_to_its_sign_in_screen(
     account, living_room_tv = household(api)
     tv = new_device(TV_BROWSER)
     tv_page = tv.open("/tv")
+    to_email_and_password(tv_page)
     tv_page.keyboard.type(account.email)
     tv_page.keyboard.press("Enter")
     tv_page.keyboard.type(account.password)

@@ -11,7 +11,14 @@ from contextlib import contextmanager
 from screengate.adapters import collector
 from screengate.domain.errors import TooManyEventStreams
 from screengate.domain.ids import DeviceId, SessionId
-from screengate.domain.notices import Announcement, BusMessage, Delivery, Notice, NoticeKind
+from screengate.domain.notices import (
+    Announcement,
+    BusMessage,
+    CodeDecided,
+    Delivery,
+    Notice,
+    NoticeKind,
+)
 from screengate.ports import EventBus
 
 # A device that reconnects within this long learns what it missed (Last-Event-ID).
@@ -163,6 +170,8 @@ class LocalNoticeHub:
         if isinstance(message, Delivery):
             self._heard(message)
             return
+        if isinstance(message, CodeDecided):
+            return  # for the devices waiting on a code: LocalDecisions
         if len(message.notices) >= BURST:
             collector.hold(collector.BURST_SECONDS)
         handed, told = self._route(message)
@@ -249,6 +258,45 @@ class Watch:
             self._done()
         # Only this announcement's deliveries reach the watch: all of them are its devices.
         return set(self._told)
+
+
+class LocalDecisions:
+    """The devices on this instance waiting to hear that their code was decided. A decision
+    that comes before anyone waits is kept a while, so a page that connects late still hears."""
+
+    KEEP_SECONDS = 900.0  # longer than a code lives
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, set[asyncio.Future[str]]] = defaultdict(set)
+        self._decided: dict[str, tuple[float, str]] = {}
+
+    async def on_message(self, message: BusMessage) -> None:
+        if not isinstance(message, CodeDecided):
+            return
+        now = time.monotonic()
+        self._decided = {k: v for k, v in self._decided.items() if now - v[0] < self.KEEP_SECONDS}
+        self._decided[message.authorization_id] = (now, message.decision)
+        for waiter in self._waiting.pop(message.authorization_id, set()):
+            if not waiter.done():
+                waiter.set_result(message.decision)
+
+    async def wait(self, authorization_id: str, within: float) -> str | None:
+        known = self._decided.get(authorization_id)
+        if known is not None:
+            return known[1]
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting[authorization_id].add(waiter)
+        try:
+            async with asyncio.timeout(within):
+                return await waiter
+        except TimeoutError:
+            return None
+        finally:
+            waiters = self._waiting.get(authorization_id)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._waiting[authorization_id]
 
 
 class LocalPresence:

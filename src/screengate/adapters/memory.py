@@ -11,11 +11,13 @@ from types import TracebackType
 from typing import Self
 
 from screengate.domain.accounts import Account
+from screengate.domain.device_codes import AuthorizationStatus, DeviceAuthorization
 from screengate.domain.devices import UNKNOWN_DEVICE, Device
 from screengate.domain.downloads import Download
 from screengate.domain.errors import EmailTaken
 from screengate.domain.events import SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, DownloadId, ProfileId, SessionId, StreamId
+from screengate.domain.mail import DeliveryState, Link, LinkPurpose, Message
 from screengate.domain.profiles import Profile
 from screengate.domain.sessions import (
     Credential,
@@ -42,6 +44,9 @@ class MemoryState:
     recovery_codes: dict[tuple[AccountId, str], datetime | None] = field(default_factory=dict)
     challenges: dict[str, Challenge] = field(default_factory=dict)
     passkeys: dict[str, Passkey] = field(default_factory=dict)
+    outbox: dict[str, Message] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
+    device_authorizations: dict[str, DeviceAuthorization] = field(default_factory=dict)
 
 
 class MemoryDatabase:
@@ -221,6 +226,13 @@ class MemorySessionStore(_Stores):
         session.confirmed_at = at
         return True
 
+    async def time_up(self, now: datetime, limit: int) -> list[tuple[AccountId, SessionId]]:
+        ended = sorted(
+            (s for s in self.state.sessions.values() if s.live and s.time_is_up(now)),
+            key=lambda s: (s.signed_in_until or now, s.id),
+        )
+        return [(s.account_id, s.id) for s in ended[:limit]]
+
 
 class MemoryCredentialStore(_Stores):
     async def add(self, credential: Credential) -> None:
@@ -311,6 +323,13 @@ class MemoryStreamStore(_Stores):
 
     async def save(self, stream: Stream) -> None:
         self.state.streams[stream.id] = replace(stream)
+
+    async def lapsed(self, now: datetime, limit: int) -> list[Stream]:
+        found = sorted(
+            (s for s in self.state.streams.values() if s.ended_at is None and s.expires_at <= now),
+            key=lambda s: (s.expires_at, s.id),
+        )
+        return [replace(s) for s in found[:limit]]
 
     async def renew(
         self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
@@ -411,6 +430,172 @@ class MemoryTwoStepStore(_Stores):
         return True
 
 
+class MemoryOutbox(_Stores):
+    async def add(self, message: Message) -> None:
+        self.state.outbox[message.id] = replace(message)
+
+    async def claim(self, now: datetime, until: datetime, limit: int) -> list[Message]:
+        due = [
+            m
+            for m in self.state.outbox.values()
+            if m.state is DeliveryState.PENDING
+            and (m.next_attempt_at is None or m.next_attempt_at <= now)
+            and (m.claimed_until is None or m.claimed_until <= now)
+        ]
+        due.sort(key=lambda m: (m.created_at, m.id))
+        for message in due[:limit]:
+            message.claimed_until = until
+            message.attempts += 1
+        return [replace(m) for m in due[:limit]]
+
+    async def sent(self, message_id: str, at: datetime) -> None:
+        message = self.state.outbox[message_id]
+        message.state, message.sent_at, message.claimed_until = DeliveryState.SENT, at, None
+
+    async def retry(self, message_id: str, error: str, at: datetime) -> None:
+        message = self.state.outbox[message_id]
+        message.last_error, message.next_attempt_at, message.claimed_until = error, at, None
+
+    async def give_up(self, message_id: str, error: str) -> None:
+        message = self.state.outbox[message_id]
+        message.state, message.last_error, message.claimed_until = DeliveryState.FAILED, error, None
+
+    async def get(self, message_id: str) -> Message | None:
+        found = self.state.outbox.get(message_id)
+        return replace(found) if found else None
+
+    async def recent(self, limit: int, state: DeliveryState | None = None) -> list[Message]:
+        mine = [replace(m) for m in self.state.outbox.values() if state in (None, m.state)]
+        mine.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        return mine[:limit]
+
+    async def states(self, message_ids: Sequence[str]) -> dict[str, DeliveryState]:
+        return {i: self.state.outbox[i].state for i in message_ids if i in self.state.outbox}
+
+
+class MemoryLinkStore(_Stores):
+    async def add(self, link: Link) -> None:
+        self.state.links[link.token_hash] = replace(link)
+
+    async def get(self, token_hash: str) -> Link | None:
+        found = self.state.links.get(token_hash)
+        return replace(found) if found else None
+
+    async def use(self, token_hash: str, at: datetime) -> bool:
+        link = self.state.links.get(token_hash)
+        if link is None or link.used_at is not None:
+            return False
+        link.used_at = at
+        return True
+
+    async def mark_opened(self, token_hash: str, at: datetime) -> bool:
+        link = self.state.links.get(token_hash)
+        if link is None or link.opened_at is not None:
+            return False
+        link.opened_at = at
+        return True
+
+    async def void(self, account_id: AccountId, purpose: LinkPurpose, at: datetime) -> int:
+        voided = 0
+        for link in self.state.links.values():
+            if link.account_id == account_id and link.purpose is purpose and link.used_at is None:
+                link.used_at = at
+                voided += 1
+        return voided
+
+    async def sent_since(
+        self, account_id: AccountId, purpose: LinkPurpose, device_key: str, since: datetime
+    ) -> bool:
+        return any(
+            link.account_id == account_id
+            and link.purpose is purpose
+            and link.device_key == device_key
+            and link.created_at >= since
+            for link in self.state.links.values()
+        )
+
+    async def opened(self, message_ids: Sequence[str]) -> set[str]:
+        wanted = set(message_ids)
+        return {
+            link.message_id
+            for link in self.state.links.values()
+            if link.message_id in wanted and link.opened_at is not None
+        }
+
+
+# Spent or ended: nothing more can happen to these codes.
+_UNCLAIMABLE = {
+    AuthorizationStatus.DENIED,
+    AuthorizationStatus.REDEEMED,
+    AuthorizationStatus.VOIDED,
+    AuthorizationStatus.EXPIRED,
+}
+
+
+class MemoryDeviceAuthorizationStore(_Stores):
+    async def add(self, authorization: DeviceAuthorization) -> None:
+        self.state.device_authorizations[authorization.id] = replace(authorization)
+
+    async def by_device_code(self, device_code_hash: str) -> DeviceAuthorization | None:
+        for found in self.state.device_authorizations.values():
+            if found.device_code_hash == device_code_hash:
+                return replace(found)
+        return None
+
+    async def by_user_code(self, user_code: str) -> DeviceAuthorization | None:
+        matching = [
+            a for a in self.state.device_authorizations.values() if a.user_code == user_code
+        ]
+        latest = max(matching, key=lambda a: a.requested_at, default=None)
+        return replace(latest) if latest else None
+
+    async def save(self, authorization: DeviceAuthorization) -> None:
+        self.state.device_authorizations[authorization.id] = replace(authorization)
+
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        stored = self.state.device_authorizations.get(authorization.id)
+        if (
+            stored is None
+            or stored.status is not status
+            or stored.account_id not in (None, authorization.account_id)
+        ):
+            return False
+        self.state.device_authorizations[authorization.id] = replace(authorization)
+        return True
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        stored = self.state.device_authorizations.get(authorization_id)
+        if stored is not None:
+            stored.last_polled_at = at
+            stored.interval_seconds = interval_seconds
+
+    async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
+        return [
+            replace(a)
+            for a in self.state.device_authorizations.values()
+            if a.account_id == account_id and a.status not in _UNCLAIMABLE
+        ]
+
+    async def lapsed(self, now: datetime, limit: int) -> list[DeviceAuthorization]:
+        found = sorted(
+            (
+                a
+                for a in self.state.device_authorizations.values()
+                if a.account_id is not None and a.status not in _UNCLAIMABLE and a.expires_at <= now
+            ),
+            key=lambda a: (a.expires_at, a.id),
+        )
+        return [replace(a) for a in found[:limit]]
+
+    async def prune(self, before: datetime) -> int:
+        gone = [k for k, a in self.state.device_authorizations.items() if a.expires_at < before]
+        for key in gone:
+            del self.state.device_authorizations[key]
+        return len(gone)
+
+
 class MemoryUnitOfWork:
     accounts: MemoryAccountStore
     profiles: MemoryProfileStore
@@ -421,6 +606,9 @@ class MemoryUnitOfWork:
     streams: MemoryStreamStore
     downloads: MemoryDownloadStore
     two_step: MemoryTwoStepStore
+    outbox: MemoryOutbox
+    links: MemoryLinkStore
+    device_authorizations: MemoryDeviceAuthorizationStore
 
     def __init__(self, database: MemoryDatabase) -> None:
         self._database = database
@@ -443,6 +631,9 @@ class MemoryUnitOfWork:
         self.streams = MemoryStreamStore(self._working)
         self.downloads = MemoryDownloadStore(self._working)
         self.two_step = MemoryTwoStepStore(self._working)
+        self.outbox = MemoryOutbox(self._working)
+        self.links = MemoryLinkStore(self._working)
+        self.device_authorizations = MemoryDeviceAuthorizationStore(self._working)
         return self
 
     async def __aexit__(
@@ -471,6 +662,9 @@ class MemoryUnitOfWork:
             self.streams,
             self.downloads,
             self.two_step,
+            self.outbox,
+            self.links,
+            self.device_authorizations,
         ):
             store.state = self._working
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from screengate.domain.device_codes import USER_CODE_ALPHABET, USER_CODE_LENGTH
+
 
 class Argon2PasswordHasher:
     """argon2id, run off the event loop: one hash costs ~100 ms of CPU with library defaults."""
@@ -54,6 +56,9 @@ class SecretTokenSource:
 
     def new_id(self) -> str:
         return str(uuid.uuid4())
+
+    def user_code(self) -> str:
+        return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
 class SystemClock:

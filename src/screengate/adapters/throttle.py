@@ -15,7 +15,12 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from screengate.domain.errors import TooManyAttempts, TooManyPinAttempts
+from screengate.domain.errors import (
+    TooManyAttempts,
+    TooManyCodeAttempts,
+    TooManyMailRequests,
+    TooManyPinAttempts,
+)
 from screengate.domain.ids import AccountId, DeviceId, ProfileId
 from screengate.ports import PinFailure
 
@@ -152,6 +157,80 @@ class LimitsPinThrottle(_Counters):
         return [(item, _profile_key(profile_id)) for item in self._per_profile] + [
             (item, ("pin-device", device_id)) for item in self._per_device
         ]
+
+
+class LimitsMailThrottle(_Counters):
+    """Every request for a password-reset mail counts, found account or not (so a count says
+    nothing about whether the email is known): per email, and per client address."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_email: str,
+        per_address: str,
+        fallback: Storage | None = None,
+    ) -> None:
+        super().__init__(storage, fallback)
+        self._per_email = parse_many(per_email)
+        self._per_address = parse_many(per_address)
+
+    async def hit(self, email: str, ip: str | None) -> None:
+        limiter = await self._limiter()
+        keyed = [(item, "mail-email", email) for item in self._per_email] + [
+            (item, "mail-address", ip) for item in self._per_address if ip
+        ]
+        waits = [await self._wait(limiter, item, scope, key) for item, scope, key in keyed]
+        if max(waits, default=0) > 0:
+            raise TooManyMailRequests(max(waits))
+        for item, scope, key in keyed:
+            await limiter.hit(item, scope, key or "")
+
+
+class LimitsCodeThrottle(_Counters):
+    """Wrong TV codes count against the account that typed them and against its address; a
+    right code clears nothing (a guesser must not win back tries between the owner's codes).
+    Asking for codes counts against the asking address, so nobody fills the table."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_account: str,
+        per_client: str,
+        requests_per_client: str,
+        fallback: Storage | None = None,
+    ) -> None:
+        super().__init__(storage, fallback)
+        self._per_account = parse_many(per_account)
+        self._per_client = parse_many(per_client)
+        self._requests = parse_many(requests_per_client)
+
+    async def check(self, account_id: AccountId, ip: str | None) -> None:
+        limiter = await self._limiter()
+        waits = [
+            await self._wait(limiter, i, "code-account", account_id) for i in self._per_account
+        ]
+        waits += [await self._wait(limiter, i, "code-client", ip) for i in self._per_client if ip]
+        longest = max(waits, default=0)
+        if longest > 0:
+            raise TooManyCodeAttempts(longest)
+
+    async def failed(self, account_id: AccountId, ip: str | None) -> None:
+        limiter = await self._limiter()
+        for item in self._per_account:
+            await limiter.hit(item, "code-account", account_id)
+        for item in self._per_client if ip else ():
+            await limiter.hit(item, "code-client", ip or "")
+
+    async def requested(self, ip: str | None) -> None:
+        """One more code asked for from this address; TooManyAttempts past the limit."""
+        if ip is None:
+            return
+        limiter = await self._limiter()
+        for item in self._requests:
+            if not await limiter.hit(item, "code-request", ip):
+                raise TooManyAttempts(await self._wait(limiter, item, "code-request", ip))
 
 
 def _profile_key(profile_id: ProfileId) -> tuple[str, str]:

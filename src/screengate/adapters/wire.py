@@ -7,7 +7,14 @@ from datetime import datetime
 import msgspec
 
 from screengate.domain.ids import AccountId, DeviceId, SessionId
-from screengate.domain.notices import Announcement, BusMessage, Delivery, Notice, NoticeKind
+from screengate.domain.notices import (
+    Announcement,
+    BusMessage,
+    CodeDecided,
+    Delivery,
+    Notice,
+    NoticeKind,
+)
 
 
 class _Notices(msgspec.Struct, array_like=True):
@@ -32,11 +39,18 @@ class _Delivery(msgspec.Struct, tag="delivery"):
     at: datetime
 
 
+class _CodeDecided(msgspec.Struct, tag="code_decided"):
+    authorization_id: str
+    decision: str
+
+
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(_Announcement | _Delivery)
+_decoder = msgspec.json.Decoder(_Announcement | _Delivery | _CodeDecided)
 
 
 def encode(message: BusMessage) -> bytes:
+    if isinstance(message, CodeDecided):
+        return _encoder.encode(_CodeDecided(message.authorization_id, message.decision))
     if isinstance(message, Delivery):
         return _encoder.encode(
             _Delivery(message.announcement_id, list(message.session_ids), message.at)
@@ -62,6 +76,8 @@ def encode(message: BusMessage) -> bytes:
 def decode(data: str | bytes) -> BusMessage:
     """Raises msgspec.ValidationError (a ValueError) for anything that is not a message."""
     body = _decoder.decode(data)
+    if isinstance(body, _CodeDecided):
+        return CodeDecided(body.authorization_id, body.decision)
     if isinstance(body, _Delivery):
         return Delivery(
             body.announcement_id, tuple(SessionId(s) for s in body.session_ids), body.at

@@ -9,9 +9,9 @@ from litestar.params import JSONBody, Parameter
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
-from screengate.api.schemas import AccountOut, ActivityPageOut, ChangePassword
+from screengate.api.schemas import AccountOut, ActivityPageOut, ChangeEmail, ChangePassword
 from screengate.ports import Ports
-from screengate.services import accounts
+from screengate.services import accounts, email_change
 from screengate.services.activity import MAX_CURSOR, MAX_PAGE, security_activity
 
 
@@ -34,6 +34,22 @@ async def change_password(
     )
 
 
+@post(
+    "/email",
+    status_code=202,
+    responses=problems(*AUTHED, 403, 409),
+    description="Mail a confirmation link to the new address; nothing changes until it is "
+    "followed (POST /v1/account/email/confirm). The old address is then told, with a link "
+    "to undo the change for 7 days.",
+)
+async def change_email(
+    data: JSONBody[ChangeEmail], ports: Ports, device: Device, ip: str | None
+) -> None:
+    await email_change.request_email_change(
+        ports, device, new_email=data.new_email, password=data.password, ip=ip
+    )
+
+
 @get("/activity", responses=problems(*AUTHED))
 async def activity(
     ports: Ports,
@@ -47,7 +63,7 @@ async def activity(
 
 router = Router(
     "/v1/account",
-    route_handlers=[account, change_password, activity],
+    route_handlers=[account, change_password, change_email, activity],
     dependencies=DEVICE,
     middleware=[BearerCheck],
     security=BEARER,

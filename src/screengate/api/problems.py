@@ -32,6 +32,8 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.TokenExpired: 401,
     errors.SignedOut: 401,
     errors.WrongPassword: 403,
+    errors.InvalidLink: 400,
+    errors.PasswordResetRequired: 403,
     errors.DeviceNotFound: 404,
     errors.DeviceLimit: 409,
     errors.ProfileNotFound: 404,
@@ -61,6 +63,9 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.NoPendingEnrolment: 409,
     errors.PasskeyNotFound: 404,
     errors.InvalidPasskey: 400,
+    errors.CodeNotFound: 404,
+    errors.InvalidUntil: 422,
+    errors.DeviceFlowError: 400,
 }
 
 _HTTP_CODES = {

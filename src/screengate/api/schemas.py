@@ -67,6 +67,26 @@ class ChangePassword(Body):
     sign_out_all_devices: bool = True
 
 
+class PasswordResetRequest(Body):
+    email: Email
+
+
+class PasswordResetConfirm(Body):
+    token: Token
+    new_password: Password
+
+
+class LinkToken(Body):
+    """The token of a mailed link ("This wasn't me", a new email's confirmation)."""
+
+    token: Token
+
+
+class ChangeEmail(Body):
+    new_email: Email
+    password: Password
+
+
 class NewProfile(Body):
     name: ProfileName
     kids: bool = False
@@ -236,6 +256,8 @@ class DeviceOut(Struct):
     downloads: int
     # Only with ?include_signed_out=true, for devices signed out in the last 30 days.
     signed_out: SignOutInfo | None = None
+    # A temporary sign-in's hard end ("Sign in until..."); null for "Keep signed in".
+    signed_in_until: datetime | None = None
 
     @classmethod
     def ended(cls, view: SignedOutView) -> DeviceOut:
@@ -279,6 +301,7 @@ class DeviceOut(Struct):
             else None,
             streaming=view.streaming,
             downloads=view.downloads,
+            signed_in_until=view.signed_in_until,
         )
 
 
@@ -370,3 +393,68 @@ class Problem(Struct, omit_defaults=True):
     limit: int | None = None
     active: list[dict[str, str | None]] | None = None
     devices: list[dict[str, str | int]] | None = None
+
+
+class DeviceCodeDevice(Struct):
+    type: DeviceType
+    name: str
+
+
+class DeviceAuthorizationOut(Struct):
+    """What asks to be signed in with a code (RFC 8628 §5.4): judge it before approving."""
+
+    user_code: str
+    device: DeviceCodeDevice
+    location: str | None
+    requested_at: datetime
+    expires_at: datetime
+
+
+class DeviceDecision(Body):
+    decision: Annotated[str, Meta(pattern="^(approve|deny)$", examples=["approve"])]
+    # RFC 3339 with an offset; absent: "Keep signed in".
+    until: datetime | None = None
+
+
+class DeviceApproved(Struct):
+    device_id: str
+    signed_in_until: datetime | None
+
+
+class SignedInUntil(Body):
+    until: datetime
+
+
+class SignedInUntilOut(Struct):
+    device_id: str
+    signed_in_until: datetime
+
+
+class DeviceCodeAnswer(Struct):
+    """RFC 8628 §3.2."""
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+
+
+class OAuthTokens(Struct):
+    """RFC 6749 §5.1, with the device's ids."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    refresh_token: str
+    session_id: str
+    device_id: str
+
+
+class OAuthError(Struct, omit_defaults=True):
+    """RFC 6749 §5.2: `error` is authorization_pending, slow_down, access_denied,
+    expired_token, invalid_grant, unsupported_grant_type or invalid_request."""
+
+    error: str
+    error_description: str | None = None

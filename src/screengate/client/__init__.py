@@ -12,6 +12,7 @@ heartbeats, download, and hear at once when this device is signed out.
 """
 
 from screengate.client.errors import (
+    CodeSignInError,
     ConnectionLostError,
     InvalidCredentialsError,
     InvalidTokenError,
@@ -35,6 +36,7 @@ from screengate.client.events import (
 from screengate.client.models import (
     Account,
     ActiveStream,
+    CodeOffer,
     Device,
     DeviceType,
     Download,
@@ -51,6 +53,8 @@ from screengate.client.sse import SseComment, SseMessage, SseParser
 __all__ = [
     "Account",
     "ActiveStream",
+    "CodeOffer",
+    "CodeSignInError",
     "ConnectionLostError",
     "Device",
     "DeviceSession",

@@ -103,6 +103,11 @@ _BY_CODE: dict[str, type[ScreengateError]] = {
 }
 
 
+class CodeSignInError(ScreengateError):
+    """The code was denied (`access_denied`), ran out (`expired_token`) or is unknown: the
+    `code` is RFC 8628's error word."""
+
+
 def error_from(response: httpx.Response) -> ScreengateError:
     """The exception a non-2xx answer stands for; a body that is no problem still gets one."""
     body = _problem(response)

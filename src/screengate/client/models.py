@@ -31,6 +31,17 @@ class SignedUp(Struct, frozen=True):
     plan: str
 
 
+class CodeOffer(Struct, frozen=True):
+    """RFC 8628 §3.2: what a device shows (the user code, where to enter it) and polls with."""
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+
+
 class TokenAnswer(Struct, frozen=True):
     access_token: str
     refresh_token: str

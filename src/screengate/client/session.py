@@ -13,11 +13,12 @@ from typing import Any, Protocol, Self, TypeVar
 import httpx
 import msgspec
 
-from screengate.client.errors import error_from
+from screengate.client.errors import CodeSignInError, error_from
 from screengate.client.events import Event, Reconnect, event_stream
 from screengate.client.models import (
     Account,
     ActiveStream,
+    CodeOffer,
     Device,
     DeviceType,
     Download,
@@ -40,6 +41,10 @@ USER_AGENT = "screengate-client/0.1"
 EVENTS_READ_TIMEOUT = 45.0
 
 Exchange = Callable[[Tokens], Awaitable[Tokens]]
+
+
+# Pages of the device list a client follows at most: far more devices than an account holds.
+MAX_DEVICE_PAGES = 100
 
 
 class TokenStore(Protocol):
@@ -117,6 +122,45 @@ class ScreengateClient:
         answer = await _expect(self.http.post("/v1/auth/sign-in", json=body), 201)
         return DeviceSession(self, tokens_from(_decode(answer, TokenAnswer)), store=store)
 
+    async def request_code(
+        self, client_id: str, device_type: DeviceType = "smart_tv", name: str | None = None
+    ) -> CodeOffer:
+        """RFC 8628 §3.1: a code for this device to show."""
+        body = {"client_id": client_id, "device_type": device_type}
+        if name is not None:
+            body["device_name"] = name
+        answer = await self.http.post("/oauth/device_authorization", data=body)
+        if answer.status_code != 200:
+            raise _oauth_error(answer)
+        return _decode(answer, CodeOffer)
+
+    async def sign_in_with_code(
+        self,
+        client_id: str,
+        offer: CodeOffer,
+        *,
+        store: TokenStore | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> DeviceSession:
+        """RFC 8628 §3.4-3.5: poll until someone approves the code; slower when told to slow
+        down. CodeSignInError when it is denied or runs out."""
+        interval = float(offer.interval)
+        deadline = time.monotonic() + offer.expires_in
+        body = {"grant_type": DEVICE_CODE_GRANT, "device_code": offer.device_code}
+        body["client_id"] = client_id
+        while time.monotonic() < deadline:
+            await sleep(interval)
+            answer = await self.http.post("/oauth/token", data=body)
+            if answer.status_code == 200:
+                tokens = tokens_from(_decode(answer, TokenAnswer))
+                return DeviceSession(self, tokens, store=store)
+            error = _oauth_error(answer)
+            if error.code == "slow_down":
+                interval += 5  # RFC 8628 §3.5: for this and every later poll
+            elif error.code != "authorization_pending":
+                raise error
+        raise CodeSignInError(410, "expired_token", "The code expired before anyone approved it.")
+
     def resume(self, tokens: Tokens, *, store: TokenStore | None = None) -> DeviceSession:
         """A device signed in earlier, from the tokens it kept."""
         return DeviceSession(self, tokens, store=store)
@@ -158,8 +202,17 @@ class DeviceSession:
         return await self.request_as(list[Profile], "GET", "/v1/profiles")
 
     async def devices(self) -> list[Device]:
-        """Manage access and devices: most recent first, this one marked `current`."""
-        return await self.request_as(list[Device], "GET", "/v1/devices")
+        """Manage access and devices: most recent first, this one marked `current`; every page
+        (the server gives 100 a page, and a `Link: <...>; rel="next"` while more follow)."""
+        found: list[Device] = []
+        path: str | None = "/v1/devices"
+        for _ in range(MAX_DEVICE_PAGES):
+            if path is None:
+                break
+            answer = await self.request("GET", path)
+            found += _decode(answer, list[Device])
+            path = answer.links.get("next", {}).get("url")
+        return found
 
     async def sign_out(self) -> None:
         """Sign out on this device: its tokens, stream and downloads end."""
@@ -290,6 +343,20 @@ def tokens_from(answer: TokenAnswer) -> Tokens:
         session_id=answer.session_id,
         device_id=answer.device_id,
     )
+
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def _oauth_error(answer: httpx.Response) -> CodeSignInError:
+    """An RFC 6749 §5.2 error body ({"error", "error_description"}) as an exception."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    code = str(body.get("error") or f"http_{answer.status_code}")
+    detail = str(body.get("error_description") or code.replace("_", " "))
+    return CodeSignInError(answer.status_code, code, detail)
 
 
 def _bearer(tokens: Tokens) -> dict[str, str]:

@@ -34,6 +34,8 @@ class Account:
     # confirmed with a first code.
     totp_secret: str | None = None
     failed_sign_ins: int = 0
+    # Set by "This wasn't me": no password sign-in until the password is reset.
+    password_reset_required: bool = False
     totp_confirmed_at: datetime | None = None
     # The last time step whose code was accepted: no code of that step or before works again.
     totp_last_step: int | None = None

@@ -21,6 +21,10 @@ class DownloadEndReason(StrEnum):
     EXPIRED = "expired"
     TOKEN_REUSE = "token_reuse"
     OPERATOR = "operator"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
+    # A "sign in until..." ran out (or its owner ended it early).
+    TEMPORARY_ACCESS_ENDED = "temporary_access_ended"
 
 
 @dataclass(slots=True)

@@ -54,6 +54,45 @@ class TooManyAttempts(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class TooManyCodeAttempts(TooManyAttempts):
+    """Too many wrong TV codes from this account or this address."""
+
+    title = "Too many wrong codes"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds)
+        self.detail = f"Too many wrong codes. Try again in {wait_in_words(retry_after_seconds)}."
+        self.args = (self.detail,)
+
+
+class CodeNotFound(DomainError):
+    code = "code_not_found"
+    title = "No TV is waiting for that code"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That code is not right, or it was already used or has expired. "
+            "Check the code on the TV and try again."
+        )
+
+
+class InvalidUntil(DomainError):
+    code = "invalid_until"
+    title = "That end time cannot be used for a temporary sign-in"
+
+
+class DeviceFlowError(DomainError):
+    """A device's poll or request answered with an OAuth error (RFC 8628 §3.5, RFC 6749
+    §5.2): `error` is the wire's own word, not one of our problem codes."""
+
+    code = "device_flow_error"
+
+    def __init__(self, error: str, description: str | None = None) -> None:
+        super().__init__(description or error)
+        self.error = error
+        self.description = description
+
+
 class InvalidToken(DomainError):
     code = "invalid_token"
     title = "The credential is missing, malformed or unknown"
@@ -85,7 +124,42 @@ _SIGNED_OUT_DETAIL = {
     "expired": "Your session expired. Please sign in again.",
     "token_reuse": "You were signed out because this device's credentials were used twice.",
     "operator": "You were signed out by customer support.",
+    "password_reset": "You were signed out because the account password was reset.",
+    "account_secured": "You were signed out because the account owner secured the account.",
+    "temporary_access_ended": "The time this device was signed in for has ended.",
 }
+
+
+class InvalidLink(DomainError):
+    """A mailed link's token that is unknown, used, expired or for something else."""
+
+    code = "invalid_token"
+    title = "This link is not valid any more"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This link has expired or has already been used. Ask for a new one.", field="token"
+        )
+
+
+class PasswordResetRequired(DomainError):
+    code = "password_reset_required"
+    title = "Reset the password to sign in"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The account was secured after a sign-in its owner did not recognise. "
+            "Use the link we emailed, or Forgot password?, to choose a new password."
+        )
+
+
+class TooManyMailRequests(TooManyAttempts):
+    """Too many password-reset mails asked for this email or from this address."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds)
+        self.detail = f"Too many requests. Try again in {wait_in_words(retry_after_seconds)}."
+        self.args = (self.detail,)
 
 
 class WrongPassword(DomainError):

@@ -39,6 +39,23 @@ class EventKind(StrEnum):
     # "Confirm it's you": a proof given, or refused.
     REAUTHENTICATED = "reauthenticated"
     REAUTH_FAILED = "reauth_failed"
+    # Mail: each one sent (with its delivery state beside it), and the links in them.
+    MAIL_QUEUED = "mail_queued"
+    MAIL_LINK_OPENED = "mail_link_opened"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
+    # TV sign-in with a code: looked up on this account, approved (by which device, from
+    # where), denied, expired unspent, voided by a sign-out of every device; and a temporary
+    # sign-in's end moved.
+    DEVICE_CODE_REQUESTED = "device_code_requested"
+    DEVICE_CODE_APPROVED = "device_code_approved"
+    DEVICE_CODE_DENIED = "device_code_denied"
+    DEVICE_CODE_EXPIRED = "device_code_expired"
+    DEVICE_CODE_VOIDED = "device_code_voided"
+    SIGNED_IN_UNTIL_CHANGED = "signed_in_until_changed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,4 +52,12 @@ class Delivery:
     at: datetime
 
 
-BusMessage = Announcement | Delivery
+@dataclass(frozen=True, slots=True)
+class CodeDecided:
+    """A TV code was decided ("approved", "denied") or voided: the TV showing it moves on."""
+
+    authorization_id: str
+    decision: str
+
+
+BusMessage = Announcement | Delivery | CodeDecided

@@ -19,6 +19,10 @@ class SignOutReason(StrEnum):
     EXPIRED = "expired"
     TOKEN_REUSE = "token_reuse"
     OPERATOR = "operator"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
+    # A "sign in until..." ran out (or its owner ended it early).
+    TEMPORARY_ACCESS_ENDED = "temporary_access_ended"
 
 
 class ReceiptStatus(StrEnum):
@@ -74,6 +78,8 @@ class Session:
     # When the person on this device last proved who they are (signing in counts):
     # "confirm it's you" looks at it before changes to who can get in.
     proven_at: datetime | None = None
+    # A temporary sign-in ("Sign in until..."): the hard end no refresh extends.
+    signed_in_until: datetime | None = None
 
     @property
     def live(self) -> bool:
@@ -94,7 +100,18 @@ class Session:
         return (
             now - self.last_seen_at >= policy.idle_ttl
             or now - self.created_at >= policy.absolute_ttl
+            or self.time_is_up(now)
         )
+
+    def time_is_up(self, now: datetime) -> bool:
+        """A temporary sign-in whose end has come."""
+        return self.signed_in_until is not None and now >= self.signed_in_until
+
+    def lapse_reason(self, now: datetime) -> SignOutReason:
+        """Why a lapsed session ends: its temporary sign-in ran out, or it expired."""
+        if self.time_is_up(now):
+            return SignOutReason.TEMPORARY_ACCESS_ENDED
+        return SignOutReason.EXPIRED
 
     def sign_out(self, reason: SignOutReason, at: datetime) -> bool:
         """End the session; the first reason sticks. True if this call ended it."""

@@ -23,6 +23,10 @@ class StreamEndReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     TOKEN_REUSE = "token_reuse"
     OPERATOR = "operator"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_SECURED = "account_secured"
+    # A "sign in until..." ran out (or its owner ended it early).
+    TEMPORARY_ACCESS_ENDED = "temporary_access_ended"
 
     @classmethod
     def for_sign_out(cls, reason: SignOutReason) -> StreamEndReason:

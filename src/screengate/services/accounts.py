@@ -6,11 +6,14 @@ from screengate.domain.accounts import Account, check_new_password, normalise_em
 from screengate.domain.errors import AccountNotFound, EmailTaken, InvalidToken, WrongPassword
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, ProfileId
+from screengate.domain.mail import MailKind
+from screengate.domain.notices import CodeDecided
 from screengate.domain.profiles import Profile, clean_profile_name
 from screengate.domain.sessions import Principal, SignOutReason, SignOutScope
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import account_changed, announce
-from screengate.services.sign_out import end_and_log
+from screengate.services.mail import forgot_link, mail_committed, queue_mail, when
+from screengate.services.sign_out import end_and_log, void_codes
 from screengate.services.views import AccountView, SignOutReceipt
 
 
@@ -106,14 +109,36 @@ async def change_password(
             )
         )
         receipt = None
+        others = SignOutScope(account.id, keep=principal.session_id)
         if sign_out_all_devices:
-            others = SignOutScope(account.id, keep=principal.session_id)
             receipt = await end_and_log(
                 uow, ports, others, SignOutReason.PASSWORD_CHANGED, principal, ip
             )
+            voided: tuple[str, ...] = ()
+        else:
+            # Devices stay signed in, but a TV code approved with the old password does not
+            # sign anything in after the new one.
+            voided = await void_codes(uow, ports, others, SignOutReason.PASSWORD_CHANGED, now)
+        if ports.mail is not None:
+            await queue_mail(
+                uow,
+                ports,
+                MailKind.PASSWORD_CHANGED,
+                to=fresh.email,
+                account_id=fresh.id,
+                context={
+                    "when": when(now),
+                    "how": None,
+                    "signed_out": sign_out_all_devices,
+                    "forgot_link": forgot_link(ports),
+                },
+            )
         await uow.commit()
+    mail_committed(ports)
     if receipt is not None:
         receipt = await announce(ports, receipt)
+    for authorization_id in voided:
+        await ports.bus.publish(CodeDecided(authorization_id, "voided"))
     return receipt
 
 

@@ -28,8 +28,11 @@ from screengate.domain.sessions import Principal, SignOutReason
 from screengate.ports import (
     AccountStore,
     CredentialStore,
+    DeviceAuthorizationStore,
     DeviceStore,
     DownloadStore,
+    LinkStore,
+    Outbox,
     Ports,
     ProfileStore,
     SecurityLog,
@@ -151,6 +154,18 @@ class ConfirmedUnitOfWork:
     @property
     def two_step(self) -> TwoStepStore:
         return self._inner.two_step
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._inner.outbox
+
+    @property
+    def links(self) -> LinkStore:
+        return self._inner.links
+
+    @property
+    def device_authorizations(self) -> DeviceAuthorizationStore:
+        return self._inner.device_authorizations
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

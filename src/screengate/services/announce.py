@@ -10,7 +10,7 @@ from screengate.domain.downloads import Download
 from screengate.domain.errors import SignedOut
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
-from screengate.domain.notices import Announcement, Notice, NoticeData, NoticeKind
+from screengate.domain.notices import Announcement, CodeDecided, Notice, NoticeData, NoticeKind
 from screengate.domain.sessions import SignOut
 from screengate.domain.streams import Stream
 from screengate.ports import Ports
@@ -21,6 +21,9 @@ async def announce(ports: Ports, receipt: SignOutReceipt) -> SignOutReceipt:
     """After a sign-out commits: refuse here at once, free Redis slots, tell every instance,
     and wait a moment to hear which connected devices were told live."""
     sign_out = receipt.sign_out
+    for authorization_id in receipt.voided_codes:
+        # The TV still showing a voided code learns it at once, and shows a new one.
+        await ports.bus.publish(CodeDecided(authorization_id, "voided"))
     if not sign_out.session_ids:
         return receipt
     # This instance refuses the credentials before the call returns, whatever the bus does.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -12,6 +13,7 @@ from screengate.domain.errors import (
     InvalidCredentials,
     InvalidEmail,
     InvalidToken,
+    PasswordResetRequired,
     SecondFactorRequired,
     SignedOut,
     TokenExpired,
@@ -34,7 +36,9 @@ from screengate.domain.sessions import (
 from screengate.domain.two_step import Challenge, ChallengeKind, Method, PendingDevice
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.acting import act_for
+from screengate.services.alerts import alert_if_new
 from screengate.services.announce import account_changed, announce
+from screengate.services.mail import mail_committed
 from screengate.services.sign_out import end_and_log
 from screengate.services.views import SignOutReceipt
 
@@ -76,14 +80,12 @@ async def sign_in(
                 fresh.failed_sign_ins = 0
                 fresh.password_hash = rehashed or fresh.password_hash
                 await uow.accounts.save(fresh)
-            pair, replaced = await open_session(uow, ports, fresh, device, ip)
+            opened = await open_session(uow, ports, fresh, device, ip)
             await uow.commit()
     if fresh.two_step_on:
         # Turned on between the password check and here: the second step all the same.
         await second_step(ports, fresh, device, rehashed, ip)
-    await announce(ports, replaced)
-    await account_changed(ports, fresh.id)
-    return pair
+    return await session_opened(ports, opened)
 
 
 async def open_session(
@@ -94,12 +96,16 @@ async def open_session(
     ip: str | None,
     *,
     detail: Detail | None = None,
-) -> tuple[TokenPair, SignOutReceipt]:
+) -> OpenedSession:
     """The device signs in (within the caller's unit of work): its session, its tokens, the
-    log line. Signing in proves who one is, so the session starts confirmed."""
+    log line, a new device's alert. Signing in proves who one is, so the session starts
+    confirmed. Once committed, session_opened() tells whom it must."""
+    if account.password_reset_required:
+        # "This wasn't me" locked the account: no way in (not a code, not a passkey) but a reset.
+        raise PasswordResetRequired()
     now = ports.clock.now()
     location = ports.geo.locate(ip)
-    device = await _device_for(
+    device, new_device = await _device_for(
         uow,
         ports,
         account.id,
@@ -131,7 +137,7 @@ async def open_session(
         proven_at=now,
     )
     await uow.sessions.add(session)
-    pair = await _issue(uow, ports, session, now)
+    pair = await issue_tokens(uow, ports, session, now)
     await uow.events.add(
         SecurityEvent(
             account_id=account.id,
@@ -144,12 +150,32 @@ async def open_session(
             location=location,
             detail={
                 "device_type": device.type.value,
-                "new_device": device.created_at == now,
+                "new_device": new_device,
                 **(detail or {}),
             },
         )
     )
-    return pair, replaced
+    alerted = new_device and await alert_if_new(uow, ports, account, device, location, now)
+    return OpenedSession(pair, account.id, replaced, alerted)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    pair: TokenPair
+    account_id: AccountId
+    # The session the device held before, ended by this sign-in.
+    replaced: SignOutReceipt
+    # A "new sign-in" mail is waiting in the outbox.
+    alerted: bool
+
+
+async def session_opened(ports: Ports, opened: OpenedSession) -> TokenPair:
+    """After the sign-in committed: send its mail, announce what it ended, refresh views."""
+    if opened.alerted:
+        mail_committed(ports)
+    await announce(ports, opened.replaced)
+    await account_changed(ports, opened.account_id)
+    return opened.pair
 
 
 async def second_step(
@@ -210,15 +236,16 @@ async def _device_for(
     device_name: str | None,
     user_agent: str | None,
     now: datetime,
-) -> Device:
-    """A device that signs in again keeps its identity (and its place in the list)."""
+) -> tuple[Device, bool]:
+    """A device that signs in again keeps its identity (and its place in the list); True
+    when the device is new to the account."""
     if device_id:
         known = await uow.devices.get(account_id, DeviceId(device_id))
         if known is not None and known.type == device_type:
             if device_name:
                 known.name = choose_device_name(device_name, None, device_type)
                 await uow.devices.save(known)
-            return known
+            return known, False
     device = Device(
         id=DeviceId(ports.tokens.new_id()),
         account_id=account_id,
@@ -228,7 +255,7 @@ async def _device_for(
         user_agent=user_agent[:512] if user_agent else None,
     )
     await uow.devices.add(device)
-    return device
+    return device, True
 
 
 async def _record_failure(ports: Ports, account: Account, ip: str | None) -> None:
@@ -252,11 +279,18 @@ async def _record_failure(ports: Ports, account: Account, ip: str | None) -> Non
         await uow.commit()
 
 
-async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+async def issue_tokens(uow: UnitOfWork, ports: Ports, session: Session, now: datetime) -> TokenPair:
+    """A new access and refresh token for this session. The access token never outlives a
+    temporary sign-in's end; the refresh token may (an extended end must not strand the
+    device), but refreshing at or past the end signs the device out (Session.has_lapsed)."""
     access, refresh = ports.tokens.token(), ports.tokens.token()
+    access_until = now + ports.policy.access_ttl
+    refresh_until = now + ports.policy.idle_ttl
+    if session.signed_in_until is not None:
+        access_until = min(access_until, session.signed_in_until)
     for token, kind, expires_at in (
-        (access, CredentialKind.ACCESS, now + ports.policy.access_ttl),
-        (refresh, CredentialKind.REFRESH, now + ports.policy.idle_ttl),
+        (access, CredentialKind.ACCESS, access_until),
+        (refresh, CredentialKind.REFRESH, refresh_until),
     ):
         await uow.credentials.add(
             Credential(
@@ -272,7 +306,7 @@ async def _issue(uow: UnitOfWork, ports: Ports, session: Session, now: datetime)
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
-        expires_in=int(ports.policy.access_ttl.total_seconds()),
+        expires_in=max(0, int((access_until - now).total_seconds())),
         session_id=session.id,
         device_id=session.device_id,
     )
@@ -294,6 +328,9 @@ async def _judge(ports: Ports, email: str, password: str, ip: str | None) -> Acc
         await ports.throttle.failed(email, ip)
         raise InvalidCredentials()
     await ports.throttle.succeeded(email)
+    if account.password_reset_required:
+        # "This wasn't me": the password may be the intruder's too, right or not.
+        raise PasswordResetRequired()
     return account
 
 
@@ -346,11 +383,11 @@ async def _rotate(
                 session.ip = ip or session.ip
                 session.location = ports.geo.locate(ip) or session.location
                 await uow.sessions.save(session)
-                pair = await _issue(uow, ports, session, now)
+                pair = await issue_tokens(uow, ports, session, now)
                 await uow.commit()
                 await account_changed(ports, session.account_id)
                 return pair
-            reason = SignOutReason.EXPIRED if lapsed else SignOutReason.TOKEN_REUSE
+            reason = session.lapse_reason(now) if lapsed else SignOutReason.TOKEN_REUSE
             kind = EventKind.TOKEN_REUSE if reused else EventKind.SIGNED_OUT
             scope = SignOutScope(session.account_id, session_id=session.id)
             receipt = await end_and_log(uow, ports, scope, reason, None, ip, kind=kind)

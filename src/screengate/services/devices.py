@@ -154,6 +154,7 @@ def _shape(
                 else None,
                 streaming=session.id in streaming,
                 downloads=downloads[session.id],
+                signed_in_until=session.signed_in_until,
             )
         )
     views.sort(key=lambda v: (v.current, v.last_seen_at), reverse=True)

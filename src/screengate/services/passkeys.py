@@ -21,8 +21,8 @@ from screengate.domain.two_step import (
     clean_passkey_name,
 )
 from screengate.ports import Ports, UnitOfWork
-from screengate.services.announce import account_changed, announce, security_changed
-from screengate.services.auth import open_session
+from screengate.services.announce import security_changed
+from screengate.services.auth import open_session, session_opened
 from screengate.services.reauth import confirm_session, log_refused_proof, require_proof
 
 Credential = Mapping[str, Any]
@@ -167,11 +167,9 @@ async def sign_in_with_passkey(
         if account is None:
             raise InvalidPasskey()
         detail: dict[str, str | int | bool | None] = {"method": Method.PASSKEY.value}
-        pair, replaced = await open_session(uow, ports, account, device, ip, detail=detail)
+        opened = await open_session(uow, ports, account, device, ip, detail=detail)
         await uow.commit()
-    await announce(ports, replaced)
-    await account_changed(ports, account.id)
-    return pair
+    return await session_opened(ports, opened)
 
 
 async def reauthenticate_with_passkey(
@@ -179,7 +177,7 @@ async def reauthenticate_with_passkey(
 ) -> None:
     """Confirm it's you with one of this account's passkeys. A refused answer counts and is
     logged like a wrong password or code."""
-    await ports.code_throttle.check(principal.account_id)
+    await ports.second_factor_throttle.check(principal.account_id)
     try:
         async with ports.uow() as uow:
             passkey = await _verified(uow, ports, rp, credential)

@@ -68,8 +68,8 @@ async def reauthenticate(
     policy's window. Wrong answers count against the account like wrong second-step codes."""
     if password is None and code is None:
         raise WrongPassword("Send the password, a code or a passkey.", field="password")
-    async with ports.code_throttle.turn(principal.account_id):
-        await ports.code_throttle.check(principal.account_id)
+    async with ports.second_factor_throttle.turn(principal.account_id):
+        await ports.second_factor_throttle.check(principal.account_id)
         async with ports.reader() as uow:
             account = await uow.accounts.get(principal.account_id)
         if account is None:
@@ -125,7 +125,7 @@ async def log_refused_proof(
     async with ports.uow() as uow:
         await uow.events.add(_event(ports, principal, EventKind.REAUTH_FAILED, method, ip))
         await uow.commit()
-    await ports.code_throttle.failed(principal.account_id)
+    await ports.second_factor_throttle.failed(principal.account_id)
 
 
 def _event(

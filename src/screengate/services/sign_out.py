@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from screengate.domain.accounts import normalise_email
+from screengate.domain.device_codes import AuthorizationStatus, shown
 from screengate.domain.devices import UNKNOWN_DEVICE
 from screengate.domain.downloads import Download, DownloadEndReason
 from screengate.domain.errors import AccountNotFound, DeviceNotFound
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId, is_well_formed
+from screengate.domain.mail import MailKind
 from screengate.domain.notices import Announcement
 from screengate.domain.sessions import Principal, SignOut, SignOutReason, SignOutScope
 from screengate.domain.streams import Stream, StreamEndReason
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.acting import sessions_ended
 from screengate.services.announce import announce, sign_out_notices
+from screengate.services.mail import forgot_link, mail_committed, queue_mail, when
 from screengate.services.views import SignedOutDevice, SignOutReceipt
 
 
@@ -53,16 +56,65 @@ async def sign_out_device(
 async def sign_out_everywhere(
     ports: Ports, principal: Principal, *, keep_this_device: bool = False, ip: str | None = None
 ) -> SignOutReceipt:
-    """ "Sign out of all devices": every device, this one too unless kept."""
+    """ "Sign out of all devices": every device, this one too unless kept. The owner is
+    mailed how many went."""
     async with ports.uow() as uow:
         await uow.lock_account(principal.account_id)
         keep = principal.session_id if keep_this_device else None
-        scope = SignOutScope(principal.account_id, keep=keep)
-        receipt = await end_and_log(
-            uow, ports, scope, SignOutReason.SIGNED_OUT_EVERYWHERE, principal, ip
+        receipt = await end_everywhere(
+            uow,
+            ports,
+            principal.account_id,
+            SignOutReason.SIGNED_OUT_EVERYWHERE,
+            by=principal,
+            ip=ip,
+            keep=keep,
         )
+        await _mail_signed_out_everywhere(uow, ports, principal, receipt)
         await uow.commit()
+    mail_committed(ports)
     return await announce(ports, receipt)
+
+
+async def end_everywhere(
+    uow: UnitOfWork,
+    ports: Ports,
+    account_id: AccountId,
+    reason: SignOutReason,
+    *,
+    by: Principal | None = None,
+    ip: str | None = None,
+    keep: SessionId | None = None,
+) -> SignOutReceipt:
+    """Every device of the account signed out (but `keep`), inside the caller's transaction,
+    which holds the account's lock. The one path "Sign out of all devices", a password reset
+    and "This wasn't me" share: whatever a sign-out everywhere must also end is ended here."""
+    scope = SignOutScope(account_id, keep=keep)
+    return await end_and_log(uow, ports, scope, reason, by, ip)
+
+
+async def _mail_signed_out_everywhere(
+    uow: UnitOfWork, ports: Ports, principal: Principal, receipt: SignOutReceipt
+) -> None:
+    if ports.mail is None:
+        return
+    account = await uow.accounts.get(principal.account_id)
+    if account is None:
+        return
+    by = await uow.devices.get(principal.account_id, principal.device_id)
+    await queue_mail(
+        uow,
+        ports,
+        MailKind.SIGNED_OUT_EVERYWHERE,
+        to=account.email,
+        account_id=account.id,
+        context={
+            "count": len(receipt.devices),
+            "when": when(ports.clock.now()),
+            "by": by.name if by else None,
+            "forgot_link": forgot_link(ports),
+        },
+    )
 
 
 async def operator_sign_out(ports: Ports, email: str, device_id: DeviceId | None) -> SignOutReceipt:
@@ -139,7 +191,42 @@ async def end_and_log(
         SignedOutDevice(e.device_id, e.device_name or UNKNOWN_DEVICE, False, e.session_id)
         for e in ending
     ]
-    return SignOutReceipt(sign_out=outcome, devices=signed_out, announcement=announcement)
+    voided = await void_codes(uow, ports, scope, reason, now) if _everywhere(scope) else ()
+    return SignOutReceipt(
+        sign_out=outcome, devices=signed_out, announcement=announcement, voided_codes=voided
+    )
+
+
+def _everywhere(scope: SignOutScope) -> bool:
+    """Every device of the account (this one perhaps kept): "Sign out of all devices", a
+    password change, and whatever takes the account back later (a reset by mail)."""
+    return scope.session_id is None and scope.device_id is None
+
+
+async def void_codes(
+    uow: UnitOfWork, ports: Ports, scope: SignOutScope, reason: SignOutReason, now: datetime
+) -> tuple[str, ...]:
+    """A TV code of the account that no device has collected tokens for yet dies with the
+    others: an approval given before the account was taken back signs nothing in after.
+    Inside the caller's transaction; announce() (or the caller) tells the TVs afterwards."""
+    voided = []
+    for authorization in await uow.device_authorizations.claimed(scope.account_id):
+        authorization.status = AuthorizationStatus.VOIDED
+        await uow.device_authorizations.save(authorization)
+        await uow.events.add(
+            SecurityEvent(
+                account_id=scope.account_id,
+                kind=EventKind.DEVICE_CODE_VOIDED,
+                at=now,
+                device_id=authorization.device_id,
+                device_name=authorization.device_name,
+                ip=authorization.ip,
+                location=authorization.location,
+                detail={"reason": reason.value, "user_code": shown(authorization.user_code)},
+            )
+        )
+        voided.append(authorization.id)
+    return tuple(voided)
 
 
 # Who did it, when no signed-in device did.

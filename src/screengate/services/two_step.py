@@ -30,8 +30,8 @@ from screengate.domain.two_step import (
     otpauth_uri,
 )
 from screengate.ports import Ports, UnitOfWork
-from screengate.services.announce import account_changed, announce, security_changed
-from screengate.services.auth import open_session
+from screengate.services.announce import announce, security_changed
+from screengate.services.auth import open_session, session_opened
 from screengate.services.reauth import require_proof
 from screengate.services.sign_out import end_and_log
 from screengate.services.views import SignOutReceipt
@@ -99,8 +99,8 @@ async def confirm_totp(
 ) -> tuple[list[str], SignOutReceipt | None]:
     """The app's first code turns two-step on; the recovery codes, shown this once."""
     codes = _new_recovery_codes()
-    async with ports.code_throttle.turn(principal.account_id):
-        await ports.code_throttle.check(principal.account_id)
+    async with ports.second_factor_throttle.turn(principal.account_id):
+        await ports.second_factor_throttle.check(principal.account_id)
         async with ports.uow() as uow:
             await uow.lock_account(principal.account_id)
             await require_proof(uow, ports, principal)
@@ -135,7 +135,7 @@ async def confirm_totp(
                     )
                 await uow.commit()
         if step is None:
-            await ports.code_throttle.failed(principal.account_id)
+            await ports.second_factor_throttle.failed(principal.account_id)
             raise InvalidCode("That code is not right. Check the app and try the newest code.")
     if receipt is not None:
         receipt = await announce(ports, receipt)
@@ -219,8 +219,8 @@ async def finish_sign_in(
         raise InvalidChallenge()
     account_id = found.account_id
     method = Method.RECOVERY_CODE if recovery_code is not None else Method.TOTP
-    async with ports.code_throttle.turn(account_id):
-        await ports.code_throttle.check(account_id)
+    async with ports.second_factor_throttle.turn(account_id):
+        await ports.second_factor_throttle.check(account_id)
         async with ports.uow() as uow:
             await uow.lock_account(account_id)
             # Read again under the lock: a parallel guess may have spent or finished it.
@@ -236,9 +236,8 @@ async def finish_sign_in(
                 await uow.two_step.save_challenge(pending)
                 left = await uow.two_step.recovery_codes_left(account.id)
                 detail: dict[str, str | int | bool | None] = {"second_factor": method.value}
-                pair, replaced = await open_session(
-                    uow, ports, account, pending.device, ip, detail=detail
-                )
+                opened = await open_session(uow, ports, account, pending.device, ip, detail=detail)
+                pair = opened.pair
                 if method is Method.RECOVERY_CODE:
                     await uow.events.add(
                         SecurityEvent(
@@ -267,10 +266,9 @@ async def finish_sign_in(
                 )
             await uow.commit()
         if not right:
-            await ports.code_throttle.failed(account_id)
+            await ports.second_factor_throttle.failed(account_id)
             raise WrongSecondFactor()
-    await announce(ports, replaced)
-    await account_changed(ports, account_id)
+    await session_opened(ports, opened)
     if method is Method.RECOVERY_CODE:
         await security_changed(ports, account_id, EventKind.RECOVERY_CODE_USED)
     return pair

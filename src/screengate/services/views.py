@@ -55,6 +55,8 @@ class DeviceView:
     last_activity: LastActivity | None
     streaming: bool
     downloads: int
+    # A temporary sign-in's end ("Signed in until Tue 11:00"); None for "Keep signed in".
+    signed_in_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class SignOutReceipt:
     sign_out: SignOut
     devices: list[SignedOutDevice]
     announcement: Announcement
+    # TV codes of the account the sign-out voided before their devices collected tokens.
+    voided_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

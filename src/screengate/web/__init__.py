@@ -17,7 +17,20 @@ from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from screengate.web import account, entry, events, passkeys, profiles, tv, two_step, watching
+from screengate.web import (
+    account,
+    activate,
+    email,
+    entry,
+    events,
+    passkeys,
+    profiles,
+    recovery,
+    tv,
+    tv_code,
+    two_step,
+    watching,
+)
 from screengate.web.cookies import PendingCookies
 from screengate.web.csrf import PageCSRF
 from screengate.web.deps import grown_up_viewer, web_keys_of
@@ -31,9 +44,8 @@ __all__ = ["not_found_anywhere", "routers", "template_config"]
 # Pages both surfaces have; each renders its own templates and keeps its own cookies.
 SHARED: list[ControllerRouterHandler] = [
     entry.front_door,
-    entry.sign_in_page,
     entry.sign_in,
-    entry.sign_in_code,
+    entry.sign_in_second_step,
     entry.sign_out_here,
     profiles.whos_watching,
     profiles.pin_page,
@@ -51,6 +63,20 @@ WEBSITE_ONLY: list[ControllerRouterHandler] = [
     entry.sign_up,
     passkeys.sign_in_options,
     passkeys.sign_in_with_passkey,
+    entry.sign_in_page,
+    entry.sign_up_page,
+    entry.sign_up,
+    recovery.forgot_password_page,
+    recovery.forgot_password,
+    recovery.reset_password_page,
+    recovery.reset_password,
+    recovery.secure_account_page,
+    recovery.secure_account,
+    email.confirm_email_page,
+    email.confirm_email,
+    activate.activate_page,
+    activate.look_up_code,
+    activate.decide_code,
 ]
 
 # Account, Manage access and devices, and the profiles' settings: a grown-up profile only
@@ -69,6 +95,8 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     account.sign_out_all,
     account.password_page,
     account.change_password,
+    email.email_page,
+    email.change_email,
     account.activity,
     two_step.security,
     two_step.start_totp,
@@ -81,9 +109,17 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     passkeys.add_passkey,
     passkeys.remove_passkey,
     passkeys.confirm_with_passkey,
+    account.end_temporary_sign_in,
+    account.move_signed_in_until,
 ]
 
-TV_ONLY: list[ControllerRouterHandler] = [tv.get_help, tv.confirm_sign_out]
+TV_ONLY: list[ControllerRouterHandler] = [
+    tv.get_help,
+    tv.confirm_sign_out,
+    tv_code.tv_sign_in_page,
+    tv_code.code_events,
+    tv_code.finish_code_sign_in,
+]
 
 
 def routers() -> list[Router]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import Parameter, QueryParameter
 
-from screengate.domain.errors import DeviceNotFound, WeakPassword, WrongPassword
+from screengate.domain.errors import DeviceNotFound, InvalidUntil, WeakPassword, WrongPassword
 from screengate.domain.ids import DeviceId
 from screengate.ports import Ports
-from screengate.services import accounts, sign_out
+from screengate.services import accounts, sign_out, temporary
 from screengate.services.activity import MAX_CURSOR, security_activity
+from screengate.services.device_codes import suggested_ends
 from screengate.services.devices import MAX_DEVICE_PAGE, device_page, list_devices
 from screengate.web.cookies import cleared_cookies, cookie
 from screengate.web.errors import go_to, is_htmx
@@ -99,6 +101,51 @@ async def sign_out_device(
         return page(request, "_device_gone.html", name=name)
     note = [cookie(request, WEB, SIGNED_OUT_NOTE, quote(name), 60, path=DEVICES)] if name else []
     return go_to(request, DEVICES, note)
+
+
+@post("/account/devices/{device_id:str}/end-temporary")
+async def end_temporary_sign_in(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    device_id: DevicePath,
+    ip: str | None,
+) -> Response[Any]:
+    """End a "Sign in until..." early: that device is signed out now."""
+    try:
+        receipt = await temporary.end_temporary_sign_in(
+            ports, viewer.principal, DeviceId(device_id), ip
+        )
+    except DeviceNotFound:
+        return go_to(request, DEVICES)  # ended meanwhile: the list catches up
+    name = receipt.devices[0].name if receipt.devices else None
+    note = [cookie(request, WEB, SIGNED_OUT_NOTE, quote(name), 60, path=DEVICES)] if name else []
+    return go_to(request, DEVICES, note)
+
+
+# The extend form's choices, as suggested_ends() orders them.
+EXTEND_CHOICES = {"4h": 0, "tomorrow": 1, "3d": 2}
+
+
+@post("/account/devices/{device_id:str}/signed-in-until")
+async def move_signed_in_until(
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    device_id: DevicePath,
+    ip: str | None,
+) -> Response[Any]:
+    """Extend a "Sign in until...": a new end, counted from now."""
+    form = await form_of(request)
+    choice = EXTEND_CHOICES.get(form.get("length", ""))
+    if choice is None:
+        raise InvalidUntil("Choose how long the TV stays signed in.", field="length")
+    until = suggested_ends(ports.clock.now(), form.get("tz"))[choice][1]
+    with suppress(DeviceNotFound):  # ended meanwhile: the list catches up
+        await temporary.change_signed_in_until(
+            ports, viewer.principal, DeviceId(device_id), until, ip
+        )
+    return go_to(request, DEVICES)
 
 
 @get("/account/sign-out-all")

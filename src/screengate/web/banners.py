@@ -19,7 +19,13 @@ class Banner:
 
 
 def sign_in_banner(done: str | None, count: str | None) -> Banner | None:
-    """The sign-in page's notice after this browser signed out (`?done=everywhere&count=3`)."""
+    """The sign-in page's notice after this browser signed out (`?done=everywhere&count=3`),
+    or after a password was reset from a mailed link (`?done=password_reset`)."""
+    if done == "password_reset":
+        return Banner(
+            headline="Your new password is saved.",
+            advice="Every device was signed out. Sign in with the new password.",
+        )
     if done != "everywhere":
         return None
     devices = _number(count)

@@ -8,6 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 
+from screengate.api.deps import ports_of
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
     DeviceLimit,
@@ -15,6 +16,7 @@ from screengate.domain.errors import (
     InvalidChallenge,
     InvalidCredentials,
     InvalidEmail,
+    PasswordResetRequired,
     SecondFactorRequired,
     SignedOut,
     TooManyAttempts,
@@ -66,7 +68,7 @@ async def sign_in_page(
         pass
     else:
         return Redirect(local_path(next_url, surface.home_url))
-    return _sign_in_form(request, surface, reason=reason, next_url=next_url)
+    return sign_in_form(request, surface, reason=reason, next_url=next_url)
 
 
 @post("/sign-in")
@@ -78,7 +80,7 @@ async def sign_in(
     try:
         pair = await _start_session(request, ports, surface, email, form.get("password", ""), ip)
     except TooManyAttempts as error:
-        response = _sign_in_form(
+        response = sign_in_form(
             request,
             surface,
             email=email,
@@ -90,8 +92,17 @@ async def sign_in(
         return response
     except SecondFactorRequired as asked:
         return _code_form(request, surface, asked.challenge, asked.methods, next_url)
+    except PasswordResetRequired as error:
+        return sign_in_form(
+            request,
+            surface,
+            email=email,
+            next_url=next_url,
+            errors=FormErrors(error.detail),
+            status=403,
+        )
     except DeviceLimit as error:
-        return _sign_in_form(
+        return sign_in_form(
             request,
             surface,
             email=email,
@@ -102,15 +113,15 @@ async def sign_in(
     except InvalidCredentials:
         errors = FormErrors("Incorrect email or password. Check them and try again.")
         errors.fields["password"] = "Incorrect email or password."
-        return _sign_in_form(
+        return sign_in_form(
             request, surface, email=email, next_url=next_url, errors=errors, status=400
         )
     send_later(request, session_cookies(request, surface, pair, ports.policy))
     return go_to(request, local_path(next_url, surface.url("/profiles")))
 
 
-@post("/sign-in/code")
-async def sign_in_code(
+@post("/sign-in/second-step")
+async def sign_in_second_step(
     request: Request[Any, Any, Any], ports: Ports, surface: Surface, ip: str | None
 ) -> Response[Any]:
     """The second step: the authenticator's code (or a recovery code) for the challenge."""
@@ -140,12 +151,12 @@ async def sign_in_code(
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
     except DeviceLimit as error:
-        return _sign_in_form(
+        return sign_in_form(
             request, surface, next_url=next_url, errors=FormErrors(error.detail), status=409
         )
     except InvalidChallenge:
         errors = FormErrors("That sign-in took too long or was already used. Start again.")
-        return _sign_in_form(request, surface, next_url=next_url, errors=errors, status=400)
+        return sign_in_form(request, surface, next_url=next_url, errors=errors, status=400)
     send_later(request, session_cookies(request, surface, pair, ports.policy))
     return go_to(request, local_path(next_url, surface.url("/profiles")))
 
@@ -228,7 +239,7 @@ def device_name_for(ports: Ports, surface: Surface, user_agent: str | None) -> s
     return f"TV app ({seen})" if seen else "TV app"
 
 
-def _sign_in_form(
+def sign_in_form(
     request: Request[Any, Any, Any],
     surface: Surface,
     *,
@@ -248,6 +259,8 @@ def _sign_in_form(
         banner=sign_in_banner(request.query_params.get("done"), request.query_params.get("count")),
         next_url=local_path(next_url, "") or None,
         errors=errors or FormErrors(),
+        # Where a TV sends its viewer to reset a password: typed on a phone or a computer.
+        forgot_url=f"{_public_url(request)}/forgot-password",
     )
 
 
@@ -263,7 +276,7 @@ def _code_form(
 ) -> Response[Any]:
     return page(
         request,
-        surface.template("sign_in_code.html"),
+        surface.template("sign_in_second_step.html"),
         status=status,
         challenge=challenge,
         methods=methods,
@@ -271,6 +284,11 @@ def _code_form(
         errors=errors or FormErrors(),
         recovery=recovery,
     )
+
+
+def _public_url(request: Request[Any, Any, Any]) -> str:
+    mail = ports_of(request.app.state).mail
+    return mail.public_url if mail is not None else ""
 
 
 def _plans(ports: Ports) -> list[Any]:

@@ -103,6 +103,9 @@ _REASONS = {
     "expired": "the session expired",
     "token_reuse": "its credentials were used twice",
     "operator": "customer support",
+    "password_reset": "the password was reset from an emailed link",
+    "account_secured": "the owner chose This wasn't me",
+    "temporary_access_ended": "its temporary sign-in ended",
 }
 
 
@@ -145,6 +148,23 @@ def describe(event: SecurityEvent) -> str:
                 f": PIN entry paused for {wait_in_words(wait)}" if isinstance(wait, int) else ""
             )
             return f"Too many wrong PINs for {detail.get('profile_name')}'s profile{paused}"
+        case EventKind.MAIL_QUEUED:
+            return _mail_line(event)
+        case EventKind.MAIL_LINK_OPENED:
+            return "A link from our email was opened"
+        case EventKind.PASSWORD_RESET_REQUESTED:
+            return "Password reset asked for: we emailed a link"
+        case EventKind.PASSWORD_RESET:
+            return "Password reset from an emailed link; every device was signed out"
+        case EventKind.ACCOUNT_SECURED:
+            return "Account secured (This wasn't me): every device signed out, password locked"
+        case EventKind.EMAIL_CHANGE_REQUESTED:
+            return f"Email change asked for: a confirmation link went to {detail.get('to')}"
+        case EventKind.EMAIL_CHANGED:
+            return f"Email changed from {detail.get('from')} to {detail.get('to')}"
+    if event.kind in _CODE_WORDS:
+        return _code_line(event)
+    # Kinds added later still read.
     return _two_step_line(event) or str(event.kind).replace("_", " ").capitalize()
 
 
@@ -177,6 +197,64 @@ def _two_step_line(event: SecurityEvent) -> str | None:
         case EventKind.REAUTH_FAILED:
             return f"Wrong answer to Confirm it's you on {device}"
     return None
+
+
+_MAILS = {
+    "password_reset": "Password reset link",
+    "password_changed": "Your password was changed",
+    "new_sign_in": "New sign-in alert",
+    "account_secured": "Account secured, with a reset link",
+    "signed_out_everywhere": "Signed out of all devices",
+    "email_change_confirm": "Confirm your new email",
+    "email_changed": "Your email was changed",
+}
+_DELIVERY = {"pending": "not sent yet", "sent": "delivered", "failed": "could not be delivered"}
+
+
+def _mail_line(event: SecurityEvent) -> str:
+    detail = event.detail
+    name = _MAILS.get(str(detail.get("mail")), "An email")
+    line = f"Email sent: {name}, to {detail.get('to')}"
+    if detail.get("delivery"):
+        line += f" · {_DELIVERY.get(str(detail['delivery']), str(detail['delivery']))}"
+    if detail.get("opened"):
+        line += " · opened from the link"
+    return line
+
+
+_CODE_WORDS = {
+    EventKind.DEVICE_CODE_REQUESTED: "asked to sign in with code",
+    EventKind.DEVICE_CODE_APPROVED: "was approved to sign in with code",
+    EventKind.DEVICE_CODE_DENIED: "was denied signing in with code",
+    EventKind.DEVICE_CODE_EXPIRED: "did not use code",
+    EventKind.DEVICE_CODE_VOIDED: "can no longer use code",
+    EventKind.SIGNED_IN_UNTIL_CHANGED: "now stays signed in until",
+}
+
+
+def _code_line(event: SecurityEvent) -> str:
+    """A TV code's lines: "Hotel TV (from Lisbon) was approved to sign in with code BCDF-GHJK,
+    from Ana's phone, until 2 Dec 2026, 11:00 UTC"."""
+    detail, device = event.detail, event.device_name or "A device"
+    words = _CODE_WORDS[event.kind]
+    if event.kind is EventKind.SIGNED_IN_UNTIL_CHANGED:
+        return f"{device} {words} {_at(detail.get('to'))}"
+    where = detail.get("tv_location") or (
+        event.location if event.kind is not EventKind.DEVICE_CODE_APPROVED else None
+    )
+    line = f"{device}{f' (from {where})' if where else ''} {words} {detail.get('user_code', '')}"
+    if detail.get("by_device_name"):
+        line += f", from {detail['by_device_name']}"
+    if detail.get("signed_in_until"):
+        line += f", until {_at(detail.get('signed_in_until'))}"
+    return line.rstrip()
+
+
+def _at(text: object) -> str:
+    try:
+        return when(datetime.fromisoformat(str(text).replace("Z", "+00:00")))
+    except ValueError:
+        return str(text)
 
 
 def poster(title_id: str) -> str:

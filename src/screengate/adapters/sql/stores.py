@@ -24,6 +24,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from screengate.adapters.sql.tables import (
     accounts,
     credentials,
+    device_authorizations,
     devices,
     downloads,
     passkeys,
@@ -35,6 +36,7 @@ from screengate.adapters.sql.tables import (
     streams,
 )
 from screengate.domain.accounts import Account
+from screengate.domain.device_codes import AuthorizationStatus, DeviceAuthorization
 from screengate.domain.devices import UNKNOWN_DEVICE, Activity, Device, DeviceType
 from screengate.domain.downloads import Download, DownloadEndReason
 from screengate.domain.errors import EmailTaken
@@ -264,6 +266,22 @@ class SqlSessionStore(SqlStore):
         )
         return result.rowcount == 1
 
+    async def time_up(self, now: datetime, limit: int) -> list[tuple[AccountId, SessionId]]:
+        query = (
+            select(sessions.c.account_id, sessions.c.id)
+            .where(
+                sessions.c.signed_out_at.is_(None),
+                sessions.c.signed_in_until.is_not(None),
+                sessions.c.signed_in_until <= now,
+            )
+            .order_by(sessions.c.signed_in_until, sessions.c.id)
+            .limit(limit)
+        )
+        return [
+            (AccountId(row.account_id), SessionId(row.id))
+            for row in await self._connection.execute(query)
+        ]
+
 
 class SqlCredentialStore(SqlStore):
     async def add(self, credential: Credential) -> None:
@@ -368,6 +386,15 @@ class SqlStreamStore(SqlStore):
             update(streams).where(streams.c.id == stream.id).values(_stream_values(stream))
         )
 
+    async def lapsed(self, now: datetime, limit: int) -> list[Stream]:
+        query = (
+            select(streams)
+            .where(streams.c.ended_at.is_(None), streams.c.expires_at <= now)
+            .order_by(streams.c.expires_at, streams.c.id)
+            .limit(limit)
+        )
+        return [_stream(row) for row in await self._connection.execute(query)]
+
     async def renew(
         self, session_id: SessionId, stream_id: StreamId, expires_at: datetime, now: datetime
     ) -> bool:
@@ -384,6 +411,148 @@ class SqlStreamStore(SqlStore):
             .values(expires_at=expires_at)
         )
         return result.rowcount == 1
+
+
+# Spent or ended: nothing more can happen to these codes.
+_UNCLAIMABLE = [
+    AuthorizationStatus.DENIED.value,
+    AuthorizationStatus.REDEEMED.value,
+    AuthorizationStatus.VOIDED.value,
+    AuthorizationStatus.EXPIRED.value,
+]
+
+
+class SqlDeviceAuthorizationStore(SqlStore):
+    async def add(self, authorization: DeviceAuthorization) -> None:
+        await self._connection.execute(
+            insert(device_authorizations).values(_authorization_values(authorization))
+        )
+
+    async def by_device_code(self, device_code_hash: str) -> DeviceAuthorization | None:
+        query = select(device_authorizations).where(
+            device_authorizations.c.device_code_hash == device_code_hash
+        )
+        row = (await self._connection.execute(query)).one_or_none()
+        return _authorization(row) if row else None
+
+    async def by_user_code(self, user_code: str) -> DeviceAuthorization | None:
+        query = (
+            select(device_authorizations)
+            .where(device_authorizations.c.user_code == user_code)
+            .order_by(device_authorizations.c.requested_at.desc())
+            .limit(1)
+        )
+        row = (await self._connection.execute(query)).one_or_none()
+        return _authorization(row) if row else None
+
+    async def save(self, authorization: DeviceAuthorization) -> None:
+        await self._connection.execute(
+            update(device_authorizations)
+            .where(device_authorizations.c.id == authorization.id)
+            .values(_authorization_values(authorization))
+        )
+
+    async def save_if(
+        self, authorization: DeviceAuthorization, status: AuthorizationStatus
+    ) -> bool:
+        # On PostgreSQL a racing UPDATE waits for the first to commit, then finds the status
+        # changed and updates nothing.
+        table = device_authorizations
+        result = await self._connection.execute(
+            update(table)
+            .where(
+                table.c.id == authorization.id,
+                table.c.status == status.value,
+                table.c.account_id.is_(None) | (table.c.account_id == authorization.account_id),
+            )
+            .values(_authorization_values(authorization))
+        )
+        return result.rowcount == 1
+
+    async def polled(self, authorization_id: str, at: datetime, interval_seconds: int) -> None:
+        await self._connection.execute(
+            update(device_authorizations)
+            .where(device_authorizations.c.id == authorization_id)
+            .values(last_polled_at=at, interval_seconds=interval_seconds)
+        )
+
+    async def claimed(self, account_id: AccountId) -> list[DeviceAuthorization]:
+        query = select(device_authorizations).where(
+            device_authorizations.c.account_id == account_id,
+            device_authorizations.c.status.not_in(_UNCLAIMABLE),
+        )
+        return [_authorization(row) for row in await self._connection.execute(query)]
+
+    async def lapsed(self, now: datetime, limit: int) -> list[DeviceAuthorization]:
+        query = (
+            select(device_authorizations)
+            .where(
+                device_authorizations.c.account_id.is_not(None),
+                device_authorizations.c.status.not_in(_UNCLAIMABLE),
+                device_authorizations.c.expires_at <= now,
+            )
+            .order_by(device_authorizations.c.expires_at, device_authorizations.c.id)
+            .limit(limit)
+        )
+        return [_authorization(row) for row in await self._connection.execute(query)]
+
+    async def prune(self, before: datetime) -> int:
+        result = await self._connection.execute(
+            delete(device_authorizations).where(device_authorizations.c.expires_at < before)
+        )
+        return result.rowcount
+
+
+def _authorization_values(a: DeviceAuthorization) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "device_code_hash": a.device_code_hash,
+        "user_code": a.user_code,
+        "client_id": a.client_id,
+        "device_type": a.device_type.value,
+        "device_name": a.device_name,
+        "requested_at": a.requested_at,
+        "expires_at": a.expires_at,
+        "interval_seconds": a.interval_seconds,
+        "ip": a.ip,
+        "location": a.location,
+        "user_agent": a.user_agent,
+        "status": a.status.value,
+        "last_polled_at": a.last_polled_at,
+        "account_id": a.account_id,
+        "decided_at": a.decided_at,
+        "decided_by_device_id": a.decided_by_device_id,
+        "signed_in_until": a.signed_in_until,
+        "device_id": a.device_id,
+        "session_id": a.session_id,
+    }
+
+
+def _authorization(row: Row[Any]) -> DeviceAuthorization:
+    return DeviceAuthorization(
+        id=row.id,
+        device_code_hash=row.device_code_hash,
+        user_code=row.user_code,
+        client_id=row.client_id,
+        device_type=DeviceType(row.device_type),
+        device_name=row.device_name,
+        requested_at=row.requested_at,
+        expires_at=row.expires_at,
+        interval_seconds=row.interval_seconds,
+        ip=row.ip,
+        location=row.location,
+        user_agent=row.user_agent,
+        status=AuthorizationStatus(row.status),
+        last_polled_at=row.last_polled_at,
+        account_id=AccountId(row.account_id) if row.account_id else None,
+        decided_at=row.decided_at,
+        decided_by_device_id=DeviceId(row.decided_by_device_id)
+        if row.decided_by_device_id
+        else None,
+        signed_in_until=row.signed_in_until,
+        device_id=DeviceId(row.device_id) if row.device_id else None,
+        session_id=SessionId(row.session_id) if row.session_id else None,
+    )
 
 
 class SqlDownloadStore(SqlStore):
@@ -582,6 +751,7 @@ def _account_values(account: Account) -> dict[str, Any]:
         "failed_sign_ins": account.failed_sign_ins,
         "totp_confirmed_at": account.totp_confirmed_at,
         "totp_last_step": account.totp_last_step,
+        "password_reset_required": account.password_reset_required,
     }
 
 
@@ -597,6 +767,7 @@ def _account(row: Row[Any]) -> Account:
         failed_sign_ins=row.failed_sign_ins,
         totp_confirmed_at=row.totp_confirmed_at,
         totp_last_step=row.totp_last_step,
+        password_reset_required=row.password_reset_required,
     )
 
 
@@ -693,6 +864,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "signed_out_at": session.signed_out_at,
         "sign_out_reason": reason.value if reason else None,
         "proven_at": session.proven_at,
+        "signed_in_until": session.signed_in_until,
     }
 
 
@@ -711,6 +883,7 @@ def _session(row: Row[Any]) -> Session:
         told_at=row.told_at,
         confirmed_at=row.confirmed_at,
         proven_at=row.proven_at,
+        signed_in_until=row.signed_in_until,
     )
 
 

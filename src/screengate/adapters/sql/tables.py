@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 # Stable constraint names, so a later migration can name what it alters or drops.
@@ -73,6 +74,8 @@ accounts = Table(
     Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
     Column("totp_confirmed_at", UtcDateTime, nullable=True),
     Column("totp_last_step", BigInteger, nullable=True),
+    # "This wasn't me": password sign-in is refused until the password is reset.
+    Column("password_reset_required", Boolean, nullable=False, server_default=false()),
 )
 
 profiles = Table(
@@ -139,6 +142,16 @@ sessions = Table(
     Column("told_at", UtcDateTime, nullable=True),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("proven_at", UtcDateTime, nullable=True),
+    # A temporary sign-in's hard end ("Sign in until..."); null for "Keep signed in".
+    Column("signed_in_until", UtcDateTime, nullable=True),
+)
+
+# The sweep that ends temporary sign-ins looks only at the live ones that have an end.
+Index(
+    "ix_sessions_live_signed_in_until",
+    sessions.c.signed_in_until,
+    postgresql_where=sessions.c.signed_out_at.is_(None) & sessions.c.signed_in_until.is_not(None),
+    sqlite_where=sessions.c.signed_out_at.is_(None) & sessions.c.signed_in_until.is_not(None),
 )
 
 # Every sign-out path starts with "the live sessions of this account": keep only those indexed.
@@ -303,6 +316,45 @@ Index(
     sqlite_where=downloads.c.revoked_at.is_(None),
 )
 
+# Streams nobody renewed and nothing closed: the sweep that ends them reads by expiry.
+Index(
+    "ix_streams_open_expires_at",
+    streams.c.expires_at,
+    postgresql_where=streams.c.ended_at.is_(None),
+    sqlite_where=streams.c.ended_at.is_(None),
+)
+
+# The codes TVs show (RFC 8628). No foreign keys: a code is requested before any account is
+# involved, and its record outlives nothing it points to by more than its pruning.
+device_authorizations = Table(
+    "device_authorizations",
+    metadata,
+    Column("id", String, primary_key=True),
+    # Only the hash: the device code is the TV's bearer secret until it collects its tokens.
+    Column("device_code_hash", String, nullable=False, unique=True),
+    Column("user_code", String, nullable=False),
+    Column("client_id", String, nullable=False),
+    Column("device_type", String, nullable=False),
+    Column("device_name", String, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("ip", String, nullable=True),
+    Column("location", String, nullable=True),
+    Column("user_agent", Text, nullable=True),
+    Column("status", String, nullable=False),
+    Column("last_polled_at", UtcDateTime, nullable=True),
+    Column("account_id", String, nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decided_by_device_id", String, nullable=True),
+    Column("signed_in_until", UtcDateTime, nullable=True),
+    Column("device_id", String, nullable=True),
+    Column("session_id", String, nullable=True),
+    Index("ix_device_authorizations_user_code", "user_code"),
+    Index("ix_device_authorizations_account_id", "account_id"),
+    Index("ix_device_authorizations_expires_at", "expires_at"),
+)
+
 # Secrets the instances on one database share and nobody configured (the pages' signing
 # secret): made once, by whichever process starts first.
 server_secrets = Table(
@@ -378,4 +430,49 @@ passkeys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_used_at", UtcDateTime, nullable=True),
     Index("ix_passkeys_account_id", "account_id"),
+)
+
+# Mail waiting to be sent, written in the transaction of the change that causes it.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("account_id", String, ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String, nullable=False),
+    Column("recipient", String, nullable=False),
+    Column("subject", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("state", String, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("claimed_until", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
+# The sender's scan: only what is still to send.
+Index(
+    "ix_outbox_pending_created_at",
+    outbox.c.created_at,
+    postgresql_where=outbox.c.state == "pending",
+    sqlite_where=outbox.c.state == "pending",
+)
+
+# The tokens of mailed links, by hash only.
+mail_links = Table(
+    "mail_links",
+    metadata,
+    Column("token_hash", String, primary_key=True),
+    Column("purpose", String, nullable=False),
+    Column("account_id", String, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("message_id", String, nullable=True),
+    Column("email", String, nullable=True),
+    Column("device_key", String, nullable=True),
+    Index("ix_mail_links_account_id_purpose", "account_id", "purpose"),
 )

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
+from screengate.adapters.sql.mail import SqlLinkStore, SqlOutbox
 from screengate.adapters.sql.stores import (
     SqlAccountStore,
     SqlCredentialStore,
+    SqlDeviceAuthorizationStore,
     SqlDeviceStore,
     SqlDownloadStore,
     SqlProfileStore,
@@ -27,8 +29,11 @@ from screengate.domain.ids import AccountId
 from screengate.ports import (
     AccountStore,
     CredentialStore,
+    DeviceAuthorizationStore,
     DeviceStore,
     DownloadStore,
+    LinkStore,
+    Outbox,
     ProfileStore,
     SecurityLog,
     SessionStore,
@@ -56,6 +61,9 @@ class SqlUnitOfWork:
     streams: StreamStore
     downloads: DownloadStore
     two_step: TwoStepStore
+    outbox: Outbox
+    links: LinkStore
+    device_authorizations: DeviceAuthorizationStore
 
     def __init__(
         self,
@@ -104,6 +112,9 @@ class SqlUnitOfWork:
         self.streams = SqlStreamStore(connection)
         self.downloads = SqlDownloadStore(connection)
         self.two_step = SqlTwoStepStore(connection)
+        self.outbox = SqlOutbox(connection)
+        self.links = SqlLinkStore(connection)
+        self.device_authorizations = SqlDeviceAuthorizationStore(connection)
         return self
 
     async def __aexit__(

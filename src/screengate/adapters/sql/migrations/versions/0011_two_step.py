@@ -2,7 +2,7 @@
 challenges, passkeys, and when each session last proved who it is.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 Timestamp = sa.DateTime(timezone=True)
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

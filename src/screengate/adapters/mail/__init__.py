@@ -1,0 +1,1 @@
+"""Mail at the edge: templates, the SMTP and .eml transports, and the outbox's sender."""
