@@ -251,6 +251,8 @@ def test_turning_two_step_off_lets_the_password_alone_sign_in(
     sign_in(client, account, "Laptop", "pc_app")
     events = client.get("/v1/account/activity", headers=phone.auth).json()["events"]
     assert "two_step_disabled" in [e["kind"] for e in events]
+    mailed = [e for e in events if e["kind"] == "mail_queued"]
+    assert any(e["detail"].get("mail") == "security_changed" for e in mailed), mailed
 
 
 def test_turning_two_step_on_can_sign_out_every_other_device(

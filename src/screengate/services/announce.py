@@ -10,10 +10,12 @@ from screengate.domain.downloads import Download
 from screengate.domain.errors import SignedOut
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
+from screengate.domain.mail import MailKind
 from screengate.domain.notices import Announcement, CodeDecided, Notice, NoticeData, NoticeKind
 from screengate.domain.sessions import SignOut
 from screengate.domain.streams import Stream
 from screengate.ports import Ports
+from screengate.services.mail import forgot_link, mail_committed, queue_mail, when
 from screengate.services.views import SignOutReceipt
 
 
@@ -67,11 +69,11 @@ async def security_changed(ports: Ports, account_id: AccountId, change: EventKin
     """Who can get in changed: every signed-in device of the account hears it at once (its
     open pages show it) and every instance forgets the account page.
 
-    The one call site for these changes: the mail notice ("Two-step sign-in was turned off")
-    connects here once mail exists.
+    The one call site for these changes, and so the one place they are mailed from.
     """
     async with ports.reader() as uow:
         live = await uow.sessions.live_for_account(account_id)
+    await _mail_security_change(ports, account_id, change)
     now = ports.clock.now()
     announcement_id = ports.tokens.new_id()
     data: NoticeData = {"change": change.value, "detail": SECURITY_CHANGES.get(change)}
@@ -90,6 +92,31 @@ async def security_changed(ports: Ports, account_id: AccountId, change: EventKin
     await ports.bus.publish(
         Announcement(id=announcement_id, account_id=account_id, notices=notices)
     )
+
+
+async def _mail_security_change(ports: Ports, account_id: AccountId, change: EventKind) -> None:
+    """The owner's mail about it ("A recovery code was used to sign in"), with the way out."""
+    if ports.mail is None:
+        return  # a store without mail (unit tests): the pages and devices are told all the same
+    async with ports.uow() as uow:
+        account = await uow.accounts.get(account_id)
+        if account is None:
+            return
+        context: dict[str, object] = {
+            "change": SECURITY_CHANGES.get(change, "Your sign-in settings changed."),
+            "when": when(ports.clock.now()),
+            "forgot_link": forgot_link(ports),
+        }
+        await queue_mail(
+            uow,
+            ports,
+            MailKind.SECURITY_CHANGED,
+            to=account.email,
+            account_id=account.id,
+            context=context,
+        )
+        await uow.commit()
+    mail_committed(ports)
 
 
 async def streams_ended(ports: Ports, streams: Sequence[Stream]) -> None:
