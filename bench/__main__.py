@@ -1,5 +1,5 @@
-"""`make bench`: issue 2's hot paths, issue 3's streams (bench/streams.py) and issue 4's fan-out
-(bench/fanout.py), as Markdown tables.
+"""`make bench`: issue 2's hot paths, issue 3's streams (bench/streams.py), issue 4's fan-out
+(bench/fanout.py) and issue 9's sign-in flood (bench/sign_in_flood.py), as Markdown tables.
 
 python -m bench                    # 3 interleaved rounds of 5 s; writes bench/results/latest.md
 python -m bench --quick            # 1 round of 1 s per measurement: a smoke run
@@ -9,7 +9,7 @@ python -m bench --backends sqlite  # PostgreSQL runs when SCREENGATE_BENCH_POSTG
                                    # SCREENGATE_TEST_REDIS_URL is set
 python -m bench --fanout 2000      # the fan-out at other sizes (default 1000,10000;
                                    # quick 200); --fanout 0 leaves it out
-python -m bench --backends sqlite --reads healthz,session --no-streams --fanout 0
+python -m bench --backends sqlite --reads healthz,session --no-streams --fanout 0 --no-flood
                                    # only the revocation check beside the bare endpoint
 """
 
@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import auth_reads, fanout, streams
+from bench import auth_reads, fanout, sign_in_flood, streams
 from bench.databases import (
     Backend,
     postgres_backend,
@@ -62,6 +62,7 @@ class Options:
     fanout: tuple[int, ...]  # devices per fan-out run; none: no fan-out
     reads: tuple[str, ...]  # the reads' measurement keys; none: all of them
     streams: bool
+    flood: bool
 
 
 def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
@@ -90,6 +91,9 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
     parser.add_argument(
         "--no-streams", dest="streams", action="store_false", help="leave the streams out"
     )
+    parser.add_argument(
+        "--no-flood", dest="flood", action="store_false", help="leave the sign-in flood out"
+    )
     args = parser.parse_args(argv)
     reads = tuple(k.strip() for k in (args.reads or "").split(",") if k.strip())
     if set(reads) - set(auth_reads.KEYS):
@@ -109,6 +113,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, LoadGenerator]:
         fanout=tuple(n for n in fanout.parse_sizes(args.fanout, args.quick) if n > 0),
         reads=reads,
         streams=args.streams,
+        flood=args.flood,
     )
     return options, choose_generator(args.generator)
 
@@ -138,17 +143,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The revocation check's cost comes from the reads above, not a second measurement.
             setups = [s for s in fanout.SETUPS if s in _fanout_setups(options.backends)]
             fanout_text = fanout.section(setups, options.fanout, Path(scratch), reads)
+        flood_text = sign_in_flood.section(options.quick, Path(scratch)) if options.flood else ""
     text = _document(context, options, generator, cost, table, verdicts, skipped)
     if streams_text:
         text += "\n\n" + streams_text
     if fanout_text:
         text += "\n\n" + fanout_text
+    if flood_text:
+        text += "\n\n" + flood_text
     print(text)
     if options.output == RESULTS:
         if streams_text:
             write_file(streams.RESULTS, streams_text)
         if fanout_text:
             write_file(fanout.RESULTS, fanout_text)
+        if flood_text:
+            write_file(sign_in_flood.RESULTS, flood_text)
     if options.output is not None:
         write_file(options.output, text)
         print(f"\nwritten to {options.output}", file=sys.stderr)
@@ -199,7 +209,7 @@ def _run(
     backend: Backend, options: Options, generator: LoadGenerator, scratch: Path
 ) -> list[Summary]:
     log = scratch / f"server-{backend.name.lower()}.log"
-    with serve(backend.url, log, env=backend.env) as server:
+    with serve(backend.url, log, env=auth_reads.SERVER_ENV | dict(backend.env)) as server:
         print(f"[{backend.name}] server on {server.base_url}; seeding", file=sys.stderr)
         fixture = auth_reads.seed(server)
 

@@ -73,9 +73,10 @@ SEEDING_ENV = {
     "SCREENGATE_ARGON2_TIME_COST": "1",
     "SCREENGATE_ARGON2_MEMORY_KIB": "8",
     "SCREENGATE_ARGON2_PARALLELISM": "1",
-    # Successful sign-ins are never throttled; generous limits all the same, so a slip in the
-    # seeding cannot lock the account in the middle of a run.
+    # Every sign-in counts against its address (all from 127.0.0.1 here), and generous
+    # limits all the same, so a slip in the seeding cannot pause the account mid-run.
     "SCREENGATE_SIGN_IN_LIMIT_PER_CLIENT": "1000000/minute",
+    "SCREENGATE_SIGN_IN_CONCURRENCY_PER_CLIENT": "1000",
     "SCREENGATE_SIGN_IN_LIMIT_PER_ACCOUNT": "1000000/minute",
     # Every simulated device connects from 127.0.0.1: lift that one address's stream budget.
     "SCREENGATE_EVENT_STREAMS_PER_ADDRESS": "1000000",
@@ -422,7 +423,7 @@ def measure_check_cost(scratch: Path, quick: bool, generator: LoadGenerator) -> 
     folder.mkdir(exist_ok=True)
     with (
         sqlite_backend(folder) as backend,
-        serve(backend.url, scratch / "fanout-reads.log") as server,
+        serve(backend.url, scratch / "fanout-reads.log", env=auth_reads.SERVER_ENV) as server,
     ):
         fixture = auth_reads.seed(server)
         wanted = [

@@ -48,9 +48,25 @@ class Settings(BaseSettings):
     # refresh token just spent: served (without tokens) this long after, from the same address.
     web_refresh_leeway_seconds: float = Field(default=5.0, ge=0, le=30)
 
-    # `limits` notation; failures only. NIST's 100-consecutive cap is enforced on top.
-    sign_in_limit_per_account: str = "5/minute;20/hour"
+    # Sign-in safety (docs/security.md), in `limits` notation. Every sign-in, sign-up and
+    # password check from one client address, right or wrong, malformed or not, counted before
+    # any hashing:
     sign_in_limit_per_client: str = "30/minute;300/hour"
+    # ...and how many of them are judged at once on each process (429 past it): one address's
+    # share of the hashing queue, however many connections it opens.
+    sign_in_concurrency_per_client: int = Field(default=2, ge=1, le=1000)
+    # Wrong passwords for one email from one client address:
+    sign_in_limit_per_account_client: str = "5/minute;20/hour"
+    # Wrong passwords for one email from every address together, from devices it does not
+    # know (a guesser spread over many addresses); the account's own devices are not held up:
+    sign_in_limit_per_account: str = "50/hour;200/day"
+    # Wrong passwords from one device the account knows (its id and secret), which is judged
+    # on this count alone; a signed-in device's password checks count here too:
+    sign_in_limit_per_device: str = "5/minute;30/hour"
+    # Password (and PIN) hashing at once on each process, and how many more may wait for a
+    # place; past both, 503 server_busy with Retry-After. Unset: one per CPU core.
+    hashing_concurrency: int | None = Field(default=None, ge=1, le=256)
+    hashing_queue: int = Field(default=8, ge=0, le=10_000)
     # Wrong profile PINs, `limits` notation: per profile from every device, and per device
     # across the account's profiles (a household often gives every profile the same PIN).
     # Past either, no PIN is tried until the window moves on: 10,000 PINs at 20 a day is years.

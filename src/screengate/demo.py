@@ -16,6 +16,7 @@ from screengate.domain.accounts import Account, normalise_email
 from screengate.domain.devices import Activity, DeviceType
 from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.profiles import Profile
+from screengate.domain.sessions import hash_token
 from screengate.ports import Ports
 from screengate.services import accounts, auth, profiles
 from screengate.services.devices import list_devices_for_operator
@@ -138,6 +139,7 @@ async def seed_demo(
     for spec in DEVICES:
         if spec.name in present:
             continue
+        known_id, known_secret = await _known_device(ports, account.id, spec)
         clock.at = start - spec.signed_in
         pair = await auth.sign_in(
             past,
@@ -145,7 +147,8 @@ async def seed_demo(
             password=password,
             device_type=spec.type,
             device_name=spec.name,
-            device_id=await _known_device(ports, account.id, spec),
+            device_id=known_id,
+            device_secret=known_secret,
             ip=spec.ip,
             user_agent=spec.user_agent,
         )
@@ -170,11 +173,22 @@ class _DemoClock:
         return self.at
 
 
-async def _known_device(ports: Ports, account_id: AccountId, spec: DemoDevice) -> str | None:
-    """A demo device signed in before signs in again as the same device."""
+async def _known_device(
+    ports: Ports, account_id: AccountId, spec: DemoDevice
+) -> tuple[str | None, str | None]:
+    """A demo device signed in before signs in again as the same device: the operator's seeding
+    holds no device's secret, so it gives the device a new one to sign in with."""
     async with ports.uow() as uow:
+        await uow.lock_account(account_id)
         known = await uow.devices.for_account(account_id)
-    return next((d.id for d in known if d.name == spec.name and d.type == spec.type), None)
+        device = next((d for d in known if d.name == spec.name and d.type == spec.type), None)
+        if device is None:
+            return None, None
+        secret = ports.tokens.token()
+        device.secret_hash = hash_token(secret)
+        await uow.devices.save(device)
+        await uow.commit()
+    return device.id, secret
 
 
 async def _create_profiles(ports: Ports, access_token: str) -> None:

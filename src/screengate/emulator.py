@@ -114,13 +114,19 @@ def sign_in(
                 "give the account's email, or use --code", param_hint="--email"
             )
         secret = password if password is not None else typer.prompt("Password", hide_input=True)
-        known = _previous_device(file, email)
+        known, known_secret = _previous_device(file, email)
 
         async def work(client: ScreengateClient) -> DeviceSession:
-            return await client.sign_in(email, secret, kind, name, known)
+            return await client.sign_in(
+                email, secret, kind, name, known, device_secret=known_secret
+            )
 
         device = _run(url, work)
-        file.save(DeviceState(url, email, device_type, name, device.device_id, device.tokens))
+        file.save(
+            DeviceState(
+                url, email, device_type, name, device.device_id, device.tokens, device.device_secret
+            )
+        )
     label = escape(name or device_type)
     out.print(f"Signed in as {label} ({device_type}), device {device.device_id}.")
     out.print(f"Tokens saved in {escape(str(file.path))} (keep it private).", soft_wrap=True)
@@ -319,13 +325,16 @@ def _load(path: Path) -> tuple[DeviceStateFile, DeviceState]:
     return file, saved
 
 
-def _previous_device(file: DeviceStateFile, email: str) -> str | None:
-    """Signing in again as the same device keeps its entry in the device list."""
+def _previous_device(file: DeviceStateFile, email: str) -> tuple[str | None, str | None]:
+    """Signing in again as the same device (its id and secret) keeps its entry in the device
+    list, and its wrong passwords are counted apart from strangers'."""
     try:
         saved = file.load()
     except (FileNotFoundError, ValueError):
-        return None
-    return saved.device_id if saved.email.casefold() == email.casefold() else None
+        return None, None
+    if saved.email.casefold() != email.casefold():
+        return None, None
+    return saved.device_id, saved.device_secret
 
 
 def _device_run(

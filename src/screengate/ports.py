@@ -448,17 +448,36 @@ class PasswordHasher(Protocol):
     def needs_rehash(self, hashed: str) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Guesser:
+    """Who is trying an account's password: the email (normalised), the client's address,
+    and the account's own device when it proved itself (its id and its secret)."""
+
+    email: str
+    address: str | None
+    device_id: DeviceId | None = None
+
+
 class SignInThrottle(Protocol):
     def turn(self, email: str) -> AbstractAsyncContextManager[None]:
         """Judge this email's sign-ins one at a time on this instance: a burst of guesses sent
         at once is counted as it is judged, instead of every guess passing check() first."""
 
-    async def check(self, email: str, ip: str | None) -> None:
-        """Raise TooManyAttempts while this email or this client may not try again."""
+    def attempt(self, address: str | None) -> AbstractAsyncContextManager[None]:
+        """One sign-in, sign-up or password check from this address, right or wrong, held
+        around its hashing: counted on entry, before any hashing, and holding one of the few
+        places this address has on this instance until it leaves. TooManyAttempts (and nothing
+        counted) past the address's count, or while its places are all taken."""
 
-    async def failed(self, email: str, ip: str | None) -> None: ...
+    async def check(self, guesser: Guesser) -> None:
+        """Raise TooManyAttempts while this guesser may not try a password: a known device
+        on its own count; anyone else on the (email, address) and the email's counts."""
 
-    async def succeeded(self, email: str) -> None: ...
+    async def failed(self, guesser: Guesser) -> None: ...
+
+    async def succeeded(self, guesser: Guesser) -> None:
+        """The right password: the guesser's own count ((email, address), or the device's)
+        starts again; the email's count from everywhere is left to time."""
 
 
 class SecondFactorThrottle(Protocol):
@@ -532,8 +551,9 @@ class PinFailure:
 
 class PinThrottle(Protocol):
     """Wrong profile PINs, counted per profile (from every device) and per device (across the
-    account's profiles), shared by every instance. Nothing but time takes a failure off a count,
-    except a new PIN: a correct PIN clears nothing."""
+    account's profiles), shared by every instance. Nothing but time takes a failure off a count:
+    a correct PIN clears nothing, and a new PIN (set by someone who knows the account password)
+    neither, so a pause is never a thing to lift by changing the PIN."""
 
     def turn(self, profile_id: ProfileId) -> AbstractAsyncContextManager[None]:
         """Judge this profile's PINs one at a time on this instance: a burst of guesses sent at
@@ -543,9 +563,6 @@ class PinThrottle(Protocol):
         """Raise TooManyPinAttempts while this profile or this device may not try a PIN."""
 
     async def failed(self, profile_id: ProfileId, device_id: DeviceId) -> PinFailure: ...
-
-    async def forget(self, profile_id: ProfileId) -> None:
-        """The profile has a new PIN, or none: the guesses at the old one say nothing about it."""
 
 
 class CodeThrottle(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Container
@@ -29,7 +30,12 @@ from screengate.adapters.postgres import PostgresBus, PostgresPresence
 from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases, redis_client
 from screengate.adapters.relay import RelayedBus
 from screengate.adapters.revocation import LocalRevocationView
-from screengate.adapters.security import Argon2PasswordHasher, SecretTokenSource, SystemClock
+from screengate.adapters.security import (
+    Argon2PasswordHasher,
+    HashingGate,
+    SecretTokenSource,
+    SystemClock,
+)
 from screengate.adapters.sql.engine import plain_dsn
 from screengate.adapters.throttle import (
     LimitsCodeThrottle,
@@ -81,6 +87,10 @@ async def open_ports(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
+            gate=HashingGate(
+                slots=settings.hashing_concurrency or os.cpu_count() or 1,
+                queue=settings.hashing_queue,
+            ),
         )
         bus: EventBus
         presence: Presence
@@ -159,8 +169,11 @@ async def open_ports(
                 pin_hasher=hasher,
                 throttle=LimitsSignInThrottle(
                     counters,
-                    per_account=settings.sign_in_limit_per_account,
                     per_client=settings.sign_in_limit_per_client,
+                    per_account_client=settings.sign_in_limit_per_account_client,
+                    per_account=settings.sign_in_limit_per_account,
+                    per_device=settings.sign_in_limit_per_device,
+                    at_once_per_client=settings.sign_in_concurrency_per_client,
                     fallback=MemoryCounters() if settings.redis_url else None,
                 ),
                 pin_throttle=LimitsPinThrottle(

@@ -34,6 +34,7 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "argon2_memory_kib": 8,
         "argon2_parallelism": 1,
         "sign_in_limit_per_client": GENEROUS_CLIENT_LIMIT,
+        "sign_in_concurrency_per_client": 1000,
         "log_level": "WARNING",
     }
     values.update(overrides)

@@ -41,7 +41,8 @@ def test_the_account_page_shows_profile_changes_at_once_on_every_device(
     profiles = client.get("/v1/account", headers=phone.auth).json()["profiles"]
     assert kids in profiles
 
-    client.patch(f"/v1/profiles/{kids['profile_id']}", json={"pin": "2468"}, headers=tv.auth)
+    lock = {"pin": "2468", "password": account.password}  # a PIN change needs the password
+    client.patch(f"/v1/profiles/{kids['profile_id']}", json=lock, headers=tv.auth)
     profiles = client.get("/v1/account", headers=phone.auth).json()["profiles"]
     assert {**kids, "locked": True} in profiles
 

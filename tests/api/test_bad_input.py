@@ -347,3 +347,20 @@ def test_the_largest_event_id_is_still_a_cursor(client: httpx.Client) -> None:
 
     assert answer.status_code == 200
     assert [e["kind"] for e in answer.json()["events"]] == ["signed_in", "signed_up"]
+
+
+def test_a_device_secret_that_is_not_one_of_ours_is_refused(client: httpx.Client) -> None:
+    account = account_with_devices(client, 1)
+    (tv,) = account.devices
+
+    for secret in ("\x00", "a.b", "x" * 129):
+        answer = client.post(
+            "/v1/auth/sign-in",
+            json={
+                "email": account.email,
+                "password": PASSWORD,
+                "device": {"type": "smart_tv", "device_id": tv.device_id, "device_secret": secret},
+            },
+        )
+        body = assert_problem(answer, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == ["device.device_secret"]

@@ -116,7 +116,9 @@ def test_a_device_that_signs_in_again_keeps_its_identity_with_a_new_session(
     tv, phone = account.devices
     client.post("/v1/auth/sign-out", headers=tv.auth)
 
-    again = sign_in(client, account, None, "smart_tv", device_id=tv.device_id)
+    again = sign_in(
+        client, account, None, "smart_tv", device_id=tv.device_id, device_secret=tv.device_secret
+    )
 
     assert again.device_id == tv.device_id
     assert again.session_id != tv.session_id
@@ -132,7 +134,14 @@ def test_a_device_signing_in_again_can_rename_itself(client: httpx.Client) -> No
     (tv,) = account.devices
     client.post("/v1/auth/sign-out", headers=tv.auth)
 
-    again = sign_in(client, account, "Bedroom TV", "smart_tv", device_id=tv.device_id)
+    again = sign_in(
+        client,
+        account,
+        "Bedroom TV",
+        "smart_tv",
+        device_id=tv.device_id,
+        device_secret=tv.device_secret,
+    )
 
     listing = client.get("/v1/devices", headers=again.auth).json()
     assert [(d["device_id"], d["name"]) for d in listing] == [(tv.device_id, "Bedroom TV")]
@@ -157,10 +166,43 @@ def test_a_device_signing_in_again_while_signed_in_is_listed_once(client: httpx.
     account = account_with_devices(client, 2)
     tv, phone = account.devices
 
-    again = sign_in(client, account, None, "smart_tv", device_id=tv.device_id)
+    again = sign_in(
+        client, account, None, "smart_tv", device_id=tv.device_id, device_secret=tv.device_secret
+    )
 
     assert again.device_id == tv.device_id
     assert sorted(device_ids(client, phone)) == sorted([tv.device_id, phone.device_id])
     # Its earlier session ended as if it had signed out there; the new one works.
     assert_signed_out(client, tv, "signed_out_here")
+    assert_signed_in(client, again)
+
+
+def test_a_device_id_without_its_secret_gets_a_new_device_and_takes_nothing_over(
+    client: httpx.Client,
+) -> None:
+    account = account_with_devices(client, 2)
+    tv, phone = account.devices
+    # Someone who knows the password and read the TV's id off the device list.
+    for secret in (None, "not-the-secret", phone.device_secret):
+        intruder = sign_in(
+            client, account, "Hotel TV", "smart_tv", device_id=tv.device_id, device_secret=secret
+        )
+        assert intruder.device_id != tv.device_id
+    assert_signed_in(client, tv)  # the TV's session was not ended by the intruder's sign-in
+    listing = client.get("/v1/devices", headers=phone.auth).json()
+    assert [d["session_id"] for d in listing if d["device_id"] == tv.device_id] == [tv.session_id]
+
+
+def test_a_device_secret_works_once_the_next_sign_in_gives_another(client: httpx.Client) -> None:
+    account = account_with_devices(client, 1)
+    (tv,) = account.devices
+    again = sign_in(
+        client, account, None, "smart_tv", device_id=tv.device_id, device_secret=tv.device_secret
+    )
+    assert again.device_id == tv.device_id
+    assert again.device_secret not in (None, tv.device_secret)
+    replayed = sign_in(
+        client, account, None, "smart_tv", device_id=tv.device_id, device_secret=tv.device_secret
+    )
+    assert replayed.device_id != tv.device_id
     assert_signed_in(client, again)

@@ -94,7 +94,13 @@ def test_a_device_signing_in_again_keeps_its_place_under_the_limit(
     account = account_with_devices(client, LIMIT)
     tv = account.devices[0]
 
-    again = a_sign_in(client, account, type="smart_tv", device_id=tv.device_id)
+    again = a_sign_in(
+        client,
+        account,
+        type=tv.type,
+        device_id=tv.device_id,
+        device_secret=tv.device_secret,
+    )
 
     assert again.status_code == 201, again.text
     assert again.json()["device_id"] == tv.device_id
@@ -275,7 +281,15 @@ def test_a_device_whose_sessions_were_pruned_signs_in_as_a_new_device(
     server.clock.advance(timedelta(days=91))
     server.run(prune_ended_sessions(server.ports))
 
-    again = sign_in(client, account, device_id=tv.device_id, password=PASSWORD)
+    again = sign_in(
+        client,
+        account,
+        tv.name,
+        tv.type,
+        device_id=tv.device_id,
+        device_secret=tv.device_secret,
+        password=PASSWORD,
+    )
 
     assert again.device_id != tv.device_id
     assert listed(client, again) == [again.device_id]

@@ -12,6 +12,7 @@ import pytest
 
 from tests.api.conftest import StartServer
 from tests.support.api import (
+    PASSWORD,
     Device,
     account_with_devices,
     activity,
@@ -95,15 +96,18 @@ def test_the_owners_correct_pin_does_not_reset_a_guessers_count(client: httpx.Cl
     assert_paused(play(client, guesser, ben, WRONG[4]), FIFTEEN_MINUTES)
 
 
-def test_a_new_pin_lifts_the_pause(client: httpx.Client) -> None:
+def test_a_new_pin_does_not_lift_the_pause(client: httpx.Client) -> None:
     account = account_with_devices(client, 2)
     guesser, owner = account.devices
     ben = locked_profile(client, owner)
     guess_wrong(client, guesser, ben, 4)
     assert_paused(play(client, guesser, ben, WRONG[4]), FIFTEEN_MINUTES)
-    changed = client.patch(f"/v1/profiles/{ben}", json={"pin": "9151"}, headers=owner.auth)
+    new_pin = {"pin": "9151", "password": PASSWORD}
+    changed = client.patch(f"/v1/profiles/{ben}", json=new_pin, headers=owner.auth)
     assert changed.status_code == 200, changed.text
-    assert play(client, owner, ben, "9151").status_code == 201
+    # Were a new PIN to lift the pause, whoever could change it could buy more guesses.
+    assert_paused(play(client, owner, ben, "9151"), FIFTEEN_MINUTES)
+    assert_paused(play(client, guesser, ben, "9151"), FIFTEEN_MINUTES)
 
 
 def test_wrong_pins_and_the_pause_are_in_the_security_activity(client: httpx.Client) -> None:

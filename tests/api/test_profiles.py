@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.api import Device, account_with_devices, assert_problem
+from tests.support.api import PASSWORD, Device, account_with_devices, activity, assert_problem
 from tests.support.live_server import LiveServer
 
 PIN = "9731"
@@ -97,7 +97,7 @@ def test_a_pin_locks_a_profile_and_null_unlocks_it_and_the_pin_never_shows(
     url = f"/v1/profiles/{profile['profile_id']}"
     answers = []
 
-    locking = client.patch(url, json={"pin": PIN}, headers=device.auth)
+    locking = client.patch(url, json={"pin": PIN, "password": PASSWORD}, headers=device.auth)
     answers.append(locking)
     assert locking.status_code == 200
     assert locking.json() == {**profile, "locked": True}
@@ -107,7 +107,7 @@ def test_a_pin_locks_a_profile_and_null_unlocks_it_and_the_pin_never_shows(
     answers.append(renaming)
     assert renaming.json()["locked"] is True  # leaving the PIN out keeps it
 
-    unlocking = client.patch(url, json={"pin": None}, headers=device.auth)
+    unlocking = client.patch(url, json={"pin": None, "password": PASSWORD}, headers=device.auth)
     answers.append(unlocking)
     assert unlocking.status_code == 200
     assert unlocking.json()["locked"] is False
@@ -200,3 +200,58 @@ def test_an_unknown_profile_is_not_found(client: httpx.Client) -> None:
     )
 
     assert_problem(answer, 404, "profile_not_found")
+
+
+def test_setting_changing_or_removing_a_pin_needs_the_account_password(
+    client: httpx.Client,
+) -> None:
+    owner, kid = account_with_devices(client, 2).devices
+    ben = create(client, owner, name="Ben", pin=PIN).json()
+    url = f"/v1/profiles/{ben['profile_id']}"
+
+    # The kid's tablet, signed in, does not know the account password.
+    for body in (
+        {"pin": None},
+        {"pin": "0000"},
+        {"pin": None, "password": "a good guess"},
+        {"pin": "0000", "password": "another guess"},
+    ):
+        refused = client.patch(url, json=body, headers=kid.auth)
+        assert_problem(refused, 403, "wrong_password")
+    assert {**ben, "locked": True} in profiles(client, owner)
+    # A rename needs no password, and leaves the lock alone.
+    renamed = client.patch(url, json={"name": "Benny"}, headers=kid.auth)
+    assert renamed.json() == {**ben, "name": "Benny", "locked": True}
+
+    changed = client.patch(url, json={"pin": "2468", "password": PASSWORD}, headers=owner.auth)
+    assert changed.status_code == 200, changed.text
+    removed = client.patch(url, json={"pin": None, "password": PASSWORD}, headers=owner.auth)
+    assert removed.json()["locked"] is False
+
+    events = activity(client, owner)
+    wrong = [e for e in events if e["kind"] == "password_check_failed"]
+    # Every wrong password is logged (no password at all is no guess).
+    assert [e["device_name"] for e in wrong] == [kid.name] * 2
+    pins = [e for e in events if e["kind"] == "profile_pin_changed"]
+    assert [(e["device_name"], e["detail"]["lock"]) for e in pins] == [
+        (owner.name, "removed"),
+        (owner.name, "set"),
+    ]
+    assert PASSWORD not in str(events)
+
+
+def test_wrong_passwords_for_a_pin_change_are_throttled_per_device(client: httpx.Client) -> None:
+    owner, kid = account_with_devices(client, 2).devices
+    ben = create(client, owner, name="Ben", pin=PIN).json()
+    url = f"/v1/profiles/{ben['profile_id']}"
+    for n in range(5):  # sign_in_limit_per_device's default: 5 a minute
+        guess = {"pin": None, "password": f"guess {n}"}
+        assert_problem(client.patch(url, json=guess, headers=kid.auth), 403, "wrong_password")
+
+    paused = client.patch(url, json={"pin": None, "password": PASSWORD}, headers=kid.auth)
+    assert_problem(paused, 429, "too_many_attempts")
+    assert 1 <= int(paused.headers["Retry-After"]) <= 60
+    assert {**ben, "locked": True} in profiles(client, owner)
+    # The owner's phone has a count of its own.
+    own = client.patch(url, json={"pin": None, "password": PASSWORD}, headers=owner.auth)
+    assert own.status_code == 200, own.text

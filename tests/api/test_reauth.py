@@ -7,17 +7,11 @@ from datetime import timedelta
 
 import httpx
 
-from tests.support.api import PASSWORD, Device, sign_in, sign_up
+from tests.support.api import PASSWORD, sign_in, sign_up
 from tests.support.live_server import LiveServer
 from tests.support.two_step import signed_up_with_two_step
 
 LATER = timedelta(minutes=5, seconds=1)
-
-
-def _locked_profile(client: httpx.Client, device: Device) -> str:
-    made = client.post("/v1/profiles", json={"name": "Ben", "pin": "1234"}, headers=device.auth)
-    assert made.status_code == 201, made.text
-    return str(made.json()["profile_id"])
 
 
 def _refused(answer: httpx.Response, status: int, code: str) -> None:
@@ -25,44 +19,24 @@ def _refused(answer: httpx.Response, status: int, code: str) -> None:
     assert answer.json()["code"] == code
 
 
-def test_a_pin_change_after_five_minutes_asks_to_confirm_and_then_goes_through(
+def test_adding_a_passkey_after_five_minutes_asks_to_confirm_and_then_goes_through(
     client: httpx.Client, server: LiveServer
 ) -> None:
     phone = sign_in(client, sign_up(client), "Phone", "phone")
-    ben = _locked_profile(client, phone)
     server.clock.advance(LATER)
-    asked = client.patch(f"/v1/profiles/{ben}", json={"pin": "4321"}, headers=phone.auth)
+    asked = client.post("/v1/account/passkeys/options", headers=phone.auth)
     _refused(asked, 403, "reauth_required")
     assert asked.json()["methods"] == ["password"]
     wrong = client.post("/v1/auth/reauth", json={"password": "not it at all"}, headers=phone.auth)
     _refused(wrong, 403, "wrong_password")
     proved = client.post("/v1/auth/reauth", json={"password": PASSWORD}, headers=phone.auth)
     assert proved.status_code == 204, proved.text
-    changed = client.patch(f"/v1/profiles/{ben}", json={"pin": "4321"}, headers=phone.auth)
-    assert changed.status_code == 200, changed.text
+    options = client.post("/v1/account/passkeys/options", headers=phone.auth)
+    assert options.status_code == 200, options.text
     # Five minutes on, the proof has run out again.
     server.clock.advance(LATER)
-    removed = client.patch(f"/v1/profiles/{ben}", json={"pin": None}, headers=phone.auth)
-    _refused(removed, 403, "reauth_required")
-
-
-def test_a_pin_change_carrying_the_right_password_needs_no_separate_proof(
-    client: httpx.Client, server: LiveServer
-) -> None:
-    phone = sign_in(client, sign_up(client), "Phone", "phone")
-    ben = _locked_profile(client, phone)
-    server.clock.advance(LATER)
-    wrong = client.patch(
-        f"/v1/profiles/{ben}", json={"pin": "4321", "password": "nope nope"}, headers=phone.auth
-    )
-    _refused(wrong, 403, "wrong_password")
-    right = client.patch(
-        f"/v1/profiles/{ben}", json={"pin": "4321", "password": PASSWORD}, headers=phone.auth
-    )
-    assert right.status_code == 200, right.text
-    # A rename is no change to who can get in.
-    renamed = client.patch(f"/v1/profiles/{ben}", json={"name": "Benny"}, headers=phone.auth)
-    assert renamed.status_code == 200, renamed.text
+    again = client.post("/v1/account/passkeys/options", headers=phone.auth)
+    _refused(again, 403, "reauth_required")
 
 
 def test_the_password_change_carries_its_own_proof_and_sign_outs_need_none(
@@ -111,11 +85,11 @@ def test_a_proof_holds_for_its_own_session_only(client: httpx.Client, server: Li
     account = sign_up(client)
     phone = sign_in(client, account, "Phone", "phone")
     laptop = sign_in(client, account, "Laptop", "pc_app")
-    ben = _locked_profile(client, phone)
     server.clock.advance(LATER)
     proved = client.post("/v1/auth/reauth", json={"password": PASSWORD}, headers=phone.auth)
     assert proved.status_code == 204
-    other = client.patch(f"/v1/profiles/{ben}", json={"pin": "4321"}, headers=laptop.auth)
+    assert client.post("/v1/account/passkeys/options", headers=phone.auth).status_code == 200
+    other = client.post("/v1/account/passkeys/options", headers=laptop.auth)
     _refused(other, 403, "reauth_required")
 
 

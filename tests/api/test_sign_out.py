@@ -277,7 +277,14 @@ def test_a_signed_out_device_signs_in_again_as_the_same_device(client: httpx.Cli
     tv, phone = account.devices
     client.post(f"/v1/devices/{tv.device_id}/sign-out", headers=phone.auth)
 
-    again = sign_in(client, account, "Living Room TV", "smart_tv", device_id=tv.device_id)
+    again = sign_in(
+        client,
+        account,
+        "Living Room TV",
+        "smart_tv",
+        device_id=tv.device_id,
+        device_secret=tv.device_secret,
+    )
 
     assert again.device_id == tv.device_id
     assert again.session_id != tv.session_id

@@ -305,3 +305,33 @@ def test_one_recovery_code_sent_at_once_to_many_sign_ins_signs_in_exactly_one(
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda c: second_step(client, c, recovery_code=code), challenges))
     assert sorted(a.status_code for a in answers) == [201, 401, 401, 401]
+
+
+def test_the_second_step_keeps_a_device_that_proved_itself_and_gives_it_a_new_secret(
+    client: httpx.Client, server: LiveServer
+) -> None:
+    account = sign_up(client)
+    _, two_step = signed_up_with_two_step(client, account, server.clock.now())
+    server.clock.advance(STEP)
+    first = second_step(
+        client, password_step(client, account)["challenge"], code=two_step.code(server.clock.now())
+    ).json()
+    server.clock.advance(STEP)
+
+    def again(secret: str) -> dict[str, str]:
+        device = {"type": "phone", "device_id": first["device_id"], "device_secret": secret}
+        asked = client.post(
+            "/v1/auth/sign-in",
+            json={"email": account.email, "password": account.password, "device": device},
+        ).json()
+        code = two_step.code(server.clock.now())
+        server.clock.advance(STEP)
+        found: dict[str, str] = second_step(client, asked["challenge"], code=code).json()
+        return found
+
+    same = again(first["device_secret"])
+    assert same["device_id"] == first["device_id"]
+    assert same["device_secret"] != first["device_secret"]
+    # The spent secret proves nothing: a new device.
+    other = again(first["device_secret"])
+    assert other["device_id"] != first["device_id"]

@@ -45,6 +45,7 @@ def run_quick_bench() -> str:
             "sqlite",
             "--generator",
             "builtin",
+            "--no-flood",  # smoke-tested on its own: tests/bench/test_flood_smoke.py
         ],
         cwd=ROOT,
         capture_output=True,

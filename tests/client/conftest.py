@@ -27,6 +27,7 @@ def client_settings(database_url: str) -> Settings:
         stream_heartbeat_seconds=HEARTBEAT_SECONDS,
         stream_lease_seconds=LEASE_SECONDS,
         sign_in_limit_per_client="10000/minute",
+        sign_in_concurrency_per_client=1000,
         log_level="WARNING",
     )
 

@@ -285,3 +285,28 @@ async def test_a_device_that_stopped_listening_is_not_reported_as_told(
     receipt = await phone.sign_out_everywhere(keep_this_device=True)
 
     assert [(entry.device_id, entry.notified) for entry in receipt] == [(tv.device_id, False)]
+
+
+async def test_a_device_keeps_its_secret_through_refreshes_and_signs_in_again_as_itself(
+    server: LiveServer, client: ScreengateClient
+) -> None:
+    email = new_email()
+    await client.sign_up(email, PASSWORD)
+    tv = await client.sign_in(email, PASSWORD, "smart_tv", "Living Room TV")
+    secret = tv.device_secret
+    assert secret
+    assert secret not in repr(tv) + repr(tv.tokens)
+    before = tv.tokens
+    server.clock.advance(timedelta(seconds=901))  # the next call refreshes
+    await tv.account()
+    assert tv.tokens.refresh_token != before.refresh_token
+    assert tv.device_secret == secret  # a refresh gives none: the sign-in's is kept
+    await tv.sign_out()
+
+    again = await client.sign_in(
+        email, PASSWORD, "smart_tv", device_id=tv.device_id, device_secret=secret
+    )
+    assert again.device_id == tv.device_id
+    assert again.device_secret not in (None, secret)
+    stranger = await client.sign_in(email, PASSWORD, "smart_tv", device_id=tv.device_id)
+    assert stranger.device_id != tv.device_id

@@ -214,3 +214,18 @@ def test_device_sign_in_asks_for_the_password_without_echoing_it(
     assert "Password:" in result.output
     assert PASSWORD not in result.output
     assert json.loads(state.read_text())["type"] == "phone"
+
+
+def test_device_sign_in_again_after_a_sign_out_stays_the_same_device_by_its_secret(
+    server: LiveServer, tmp_path: Path, account: str
+) -> None:
+    state = sign_in_tv(server, tmp_path, account)
+    first = json.loads(state.read_text())
+    assert first["device_secret"]
+    assert run(tmp_path, "sign-out", "--state", str(state)).returncode == 0
+    assert json.loads(state.read_text())["device_secret"] == first["device_secret"]  # kept
+
+    again = json.loads(sign_in_tv(server, tmp_path, account).read_text())
+    assert again["device_id"] == first["device_id"]
+    assert again["device_secret"] not in (None, first["device_secret"])
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600

@@ -13,6 +13,7 @@ from limits.aio.storage import RedisStorage, Storage
 from screengate.adapters.throttle import LimitsPinThrottle, LimitsSignInThrottle, MemoryCounters
 from screengate.domain.errors import TooManyAttempts, TooManyPinAttempts
 from screengate.domain.ids import DeviceId, ProfileId
+from screengate.ports import Guesser
 
 REDIS_URL = os.environ.get("SCREENGATE_TEST_REDIS_URL")
 
@@ -37,45 +38,125 @@ def _email() -> str:
     return f"{uuid.uuid4().hex}@example.com"
 
 
-async def test_failures_past_the_account_limit_are_refused_with_a_wait(storage: Storage) -> None:
-    throttle = LimitsSignInThrottle(storage, per_account="3/minute", per_client="100/minute")
+def _address() -> str:
+    return f"198.51.{uuid.uuid4().int % 250 + 1}.{uuid.uuid4().int % 250 + 1}"
+
+
+def _sign_in_throttle(
+    storage: Storage,
+    *,
+    per_client: str = "100/minute",
+    per_account_client: str = "100/minute",
+    per_account: str = "100/minute",
+    per_device: str = "100/minute",
+) -> LimitsSignInThrottle:
+    return LimitsSignInThrottle(
+        storage,
+        per_client=per_client,
+        per_account_client=per_account_client,
+        per_account=per_account,
+        per_device=per_device,
+    )
+
+
+async def test_every_attempt_counts_against_its_address_and_past_the_limit_is_refused(
+    storage: Storage,
+) -> None:
+    throttle = _sign_in_throttle(storage, per_client="3/minute")
+    address = _address()
+    for _ in range(3):
+        async with throttle.attempt(address):
+            pass
+    with pytest.raises(TooManyAttempts) as refused:
+        async with throttle.attempt(address):
+            pass
+    assert 1 <= refused.value.retry_after_seconds <= 60
+    async with throttle.attempt(_address()), throttle.attempt(None):
+        pass  # another address, and no address (nothing to count it against)
+
+
+async def test_only_a_few_attempts_from_one_address_are_judged_at_once(
+    storage: Storage,
+) -> None:
+    throttle = LimitsSignInThrottle(
+        storage,
+        per_client="100/minute",
+        per_account_client="100/minute",
+        per_account="100/minute",
+        per_device="100/minute",
+        at_once_per_client=2,
+    )
+    address = _address()
+    async with throttle.attempt(address), throttle.attempt(address):
+        with pytest.raises(TooManyAttempts) as refused:
+            async with throttle.attempt(address):
+                pass
+        assert refused.value.retry_after_seconds == 1
+        async with throttle.attempt(_address()):
+            pass  # other addresses have places of their own
+    async with throttle.attempt(address), throttle.attempt(address):
+        pass  # the places are back once the attempts are judged
+
+
+async def test_failures_from_one_address_pause_that_address_on_that_email_only(
+    storage: Storage,
+) -> None:
+    throttle = _sign_in_throttle(storage, per_account_client="3/minute")
+    email, address = _email(), _address()
+    for _ in range(3):
+        await throttle.check(Guesser(email, address))
+        await throttle.failed(Guesser(email, address))
+    with pytest.raises(TooManyAttempts) as refused:
+        await throttle.check(Guesser(email, address))
+    assert 1 <= refused.value.retry_after_seconds <= 60
+    await throttle.check(Guesser(email, _address()))
+    await throttle.check(Guesser(_email(), address))
+
+
+async def test_failures_from_everywhere_pause_strangers_but_not_the_accounts_own_device(
+    storage: Storage,
+) -> None:
+    throttle = _sign_in_throttle(storage, per_account="3/minute")
     email = _email()
     for _ in range(3):
-        await throttle.check(email, "198.51.100.1")
-        await throttle.failed(email, "198.51.100.1")
-    with pytest.raises(TooManyAttempts) as refused:
-        await throttle.check(email, "198.51.100.2")
-    assert 1 <= refused.value.retry_after_seconds <= 60
-
-
-async def test_one_client_guessing_many_emails_is_refused(storage: Storage) -> None:
-    throttle = LimitsSignInThrottle(storage, per_account="100/minute", per_client="4/minute")
-    client = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
-    for _ in range(4):
-        await throttle.failed(_email(), client)
+        await throttle.failed(Guesser(email, _address()))
     with pytest.raises(TooManyAttempts):
-        await throttle.check(_email(), client)
-    await throttle.check(_email(), "203.0.113.9")
+        await throttle.check(Guesser(email, _address()))
+    await throttle.check(Guesser(email, _address(), DeviceId(_id())))
 
 
-async def test_a_success_clears_the_accounts_failures(storage: Storage) -> None:
-    throttle = LimitsSignInThrottle(storage, per_account="2/minute", per_client="100/minute")
-    email = _email()
-    await throttle.failed(email, None)
-    await throttle.succeeded(email)
-    await throttle.failed(email, None)
-    await throttle.check(email, None)
+async def test_a_known_devices_failures_count_against_that_device_alone(storage: Storage) -> None:
+    throttle = _sign_in_throttle(storage, per_device="2/minute")
+    email, address, tv = _email(), _address(), DeviceId(_id())
+    for _ in range(2):
+        await throttle.failed(Guesser(email, address, tv))
+    with pytest.raises(TooManyAttempts):
+        await throttle.check(Guesser(email, address, tv))
+    await throttle.check(Guesser(email, address))
+    await throttle.check(Guesser(email, address, DeviceId(_id())))
+
+
+async def test_a_success_clears_the_guessers_own_count_only(storage: Storage) -> None:
+    throttle = _sign_in_throttle(storage, per_account_client="2/minute", per_account="4/minute")
+    email, address = _email(), _address()
+    await throttle.failed(Guesser(email, address))
+    await throttle.failed(Guesser(email, address))
+    await throttle.succeeded(Guesser(email, address))
+    await throttle.failed(Guesser(email, address))
+    await throttle.check(Guesser(email, address))
+    # The count from everywhere is left to time: a fourth failure fills it.
+    await throttle.failed(Guesser(email, _address()))
+    with pytest.raises(TooManyAttempts):
+        await throttle.check(Guesser(email, _address()))
 
 
 async def test_the_strictest_of_several_windows_decides(storage: Storage) -> None:
-    throttle = LimitsSignInThrottle(
-        storage, per_account="10/minute;2/hour", per_client="100/minute"
-    )
-    email = _email()
-    await throttle.failed(email, None)
-    await throttle.failed(email, None)
+    throttle = _sign_in_throttle(storage, per_account_client="10/minute;2/hour")
+    email, address = _email(), _address()
+    await throttle.failed(Guesser(email, address))
+    await throttle.failed(Guesser(email, address))
     with pytest.raises(TooManyAttempts) as refused:
-        await throttle.check(email, None)
+        await throttle.check(Guesser(email, address))
     assert refused.value.retry_after_seconds > 60
 
 
@@ -114,21 +195,6 @@ async def test_a_devices_wrong_pins_count_across_profiles(storage: Storage) -> N
     with pytest.raises(TooManyPinAttempts):
         await throttle.check(ProfileId(_id()), tablet)
     await throttle.check(ProfileId(_id()), DeviceId(_id()))
-
-
-async def test_a_new_pin_forgets_the_profiles_count_but_not_the_devices(
-    storage: Storage,
-) -> None:
-    throttle = _pin_throttle(storage)
-    profile, tablet = ProfileId(_id()), DeviceId(_id())
-    for _ in range(3):
-        await throttle.failed(profile, tablet)
-    await throttle.forget(profile)
-    await throttle.check(profile, DeviceId(_id()))
-    for _ in range(2):
-        await throttle.failed(ProfileId(_id()), tablet)
-    with pytest.raises(TooManyPinAttempts):  # 5 on this device, forgotten profile or not
-        await throttle.check(profile, tablet)
 
 
 async def test_the_longest_of_several_windows_is_the_wait(storage: Storage) -> None:
@@ -176,6 +242,4 @@ async def test_instances_on_one_redis_share_the_pin_counts() -> None:
     assert (await b.failed(profile, DeviceId(_id()))).retry_after > 0
     with pytest.raises(TooManyPinAttempts):
         await a.check(profile, DeviceId(_id()))
-    await b.forget(profile)
-    await a.check(profile, DeviceId(_id()))
     await storages[0].reset()

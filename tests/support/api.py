@@ -32,6 +32,8 @@ class Device:
     device_id: str
     session_id: str
     history: list[str] = field(default_factory=list)
+    # What proves device_id at the next sign-in (sign_in(..., device=this)).
+    device_secret: str | None = None
 
     @property
     def auth(self) -> dict[str, str]:
@@ -69,6 +71,7 @@ def sign_in(
     *,
     password: str | None = None,
     device_id: str | None = None,
+    device_secret: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Device:
     email = account.email if isinstance(account, Account) else account
@@ -79,6 +82,8 @@ def sign_in(
         device["name"] = name
     if device_id is not None:
         device["device_id"] = device_id
+    if device_secret is not None:
+        device["device_secret"] = device_secret
     answer = client.post(
         "/v1/auth/sign-in",
         json={"email": email, "password": password, "device": device},
@@ -94,6 +99,7 @@ def sign_in(
         refresh_token=body["refresh_token"],
         device_id=body["device_id"],
         session_id=body["session_id"],
+        device_secret=body["device_secret"],
     )
     if isinstance(account, Account):
         account.devices.append(signed_in)

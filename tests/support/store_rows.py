@@ -52,6 +52,7 @@ LOGGED_FAILURES = (
     "password_change",
     "second_factor_failed",
     "reauth_failed",
+    "password_check_failed",  # a wrong account password for a password or PIN change
 )
 
 

@@ -33,7 +33,7 @@ from screengate.domain.plans import PlanCatalogue
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
 from screengate.domain.two_step import TwoStepPolicy
-from screengate.ports import PinFailure, Ports
+from screengate.ports import Guesser, PinFailure, Ports
 from screengate.services.acting import confirmed_writes
 from screengate.services.views import AccountDevices, AccountView
 
@@ -71,16 +71,20 @@ class CountingTokens:
 
 
 class PlainHasher:
-    """Stands in for argon2: same contract, no cost."""
+    """Stands in for argon2: same contract, no cost; counts what would have cost."""
 
     def __init__(self) -> None:
         self.dummy_verifications = 0
+        self.hashes = 0
+        self.verifications = 0
 
     async def hash(self, secret: str) -> str:
-        return "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+        self.hashes += 1
+        return _plain_hash(secret)
 
     async def verify(self, hashed: str, secret: str) -> bool:
-        return hashed == await self.hash(secret)
+        self.verifications += 1
+        return hashed == _plain_hash(secret)
 
     async def verify_dummy(self, secret: str) -> None:
         self.dummy_verifications += 1
@@ -88,27 +92,47 @@ class PlainHasher:
     def needs_rehash(self, hashed: str) -> bool:
         return False
 
+    @property
+    def work(self) -> int:
+        """Every hash and verification so far, dummy ones included."""
+        return self.hashes + self.verifications + self.dummy_verifications
+
+
+def _plain_hash(secret: str) -> str:
+    return "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+
 
 class CountingThrottle:
-    """Refuses after `allowed` failures per email; remembers what it was told."""
+    """Refuses after `allowed` failures per email (a known device: per device); remembers
+    what it was told, and every attempt's address."""
 
     def __init__(self, allowed: int = 1_000) -> None:
         self.allowed = allowed
         self.failures: dict[str, int] = {}
+        self.attempts: list[str | None] = []
 
     @asynccontextmanager
     async def turn(self, email: str) -> AsyncIterator[None]:
         yield  # one event loop and no I/O here: nothing interleaves a judgement
 
-    async def check(self, email: str, ip: str | None) -> None:
-        if self.failures.get(email, 0) >= self.allowed:
+    @asynccontextmanager
+    async def attempt(self, address: str | None) -> AsyncIterator[None]:
+        self.attempts.append(address)
+        yield
+
+    async def check(self, guesser: Guesser) -> None:
+        if self.failures.get(_key(guesser), 0) >= self.allowed:
             raise TooManyAttempts(60)
 
-    async def failed(self, email: str, ip: str | None) -> None:
-        self.failures[email] = self.failures.get(email, 0) + 1
+    async def failed(self, guesser: Guesser) -> None:
+        self.failures[_key(guesser)] = self.failures.get(_key(guesser), 0) + 1
 
-    async def succeeded(self, email: str) -> None:
-        self.failures.pop(email, None)
+    async def succeeded(self, guesser: Guesser) -> None:
+        self.failures.pop(_key(guesser), None)
+
+
+def _key(guesser: Guesser) -> str:
+    return f"{guesser.email} {guesser.device_id}" if guesser.device_id else guesser.email
 
 
 class ClockedPinThrottle:
@@ -141,9 +165,6 @@ class ClockedPinThrottle:
             for key in (("profile", profile_id), ("device", device_id)):
                 self.failures.setdefault(key, []).append(self.clock.now())
         return PinFailure(counted=counted, retry_after=self._wait(profile_id, device_id))
-
-    async def forget(self, profile_id: ProfileId) -> None:
-        self.failures.pop(("profile", profile_id), None)
 
     def _wait(self, profile_id: ProfileId, device_id: DeviceId) -> int:
         now, waits = self.clock.now(), [0]

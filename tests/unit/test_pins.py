@@ -132,15 +132,15 @@ async def test_a_device_guessing_across_profiles_is_paused_on_all_of_them(ports:
     await _play(ports, tv, mum, "1357")  # the profiles themselves are not paused
 
 
-async def test_a_new_pin_lifts_the_pause_since_old_guesses_say_nothing_about_it(
-    ports: Ports,
-) -> None:
+async def test_a_new_pin_does_not_lift_the_pause(ports: Ports) -> None:
     (tablet, tv), ben = await _household(ports, devices=2)
     await _guess_wrong(ports, tablet, ben, 4)
     with pytest.raises(TooManyPinAttempts):
         await _play(ports, tablet, ben, WRONG[4])
-    await profiles.update_profile(ports, tv, ben.id, ProfileChanges(pin="9151"))
-    await _play(ports, tv, ben, "9151")
+    await profiles.update_profile(ports, tv, ben.id, ProfileChanges(pin="9151", password=PASSWORD))
+    with pytest.raises(TooManyPinAttempts):
+        await _play(ports, tv, ben, "9151")
+    assert EventKind.PROFILE_PIN_CHANGED in await _kinds(ports, tv)
 
 
 async def test_no_pin_at_all_is_no_guess(ports: Ports) -> None:

@@ -100,7 +100,13 @@ async def test_a_throttled_email_is_refused_even_with_the_right_password(ports: 
 
 async def test_guesses_sent_all_at_once_are_judged_one_at_a_time(ports: Ports) -> None:
     await _account(ports)
-    real = LimitsSignInThrottle(MemoryCounters(), per_account="5/hour", per_client="1000/hour")
+    real = LimitsSignInThrottle(
+        MemoryCounters(),
+        per_client="1000/hour",
+        per_account_client="5/hour",
+        per_account="5/hour",
+        per_device="1000/hour",
+    )
     ports = dataclasses.replace(ports, throttle=real)
     assert isinstance(ports.hasher, PlainHasher)
     verify = ports.hasher.verify
@@ -124,25 +130,66 @@ async def test_guesses_sent_all_at_once_are_judged_one_at_a_time(ports: Ports) -
     assert sum(isinstance(o, TooManyAttempts) for o in outcomes) == len(guesses) - 5
 
 
-async def test_a_hundred_consecutive_failures_lock_sign_in_until_support_unlocks(
+async def test_a_hundred_wrong_passwords_lock_nothing_the_right_one_still_signs_in(
     ports: Ports,
 ) -> None:
     await _account(ports)
     for _ in range(100):
         with pytest.raises(InvalidCredentials):
             await auth.sign_in(ports, email=EMAIL, password="nope", device_type=DeviceType.PHONE)
-    with pytest.raises(TooManyAttempts):
-        await _device(ports)
-    await accounts.unlock_sign_in(ports, EMAIL)
     assert (await _device(ports)).access_token
+
+
+async def test_every_sign_in_counts_against_its_address_before_anything_is_hashed(
+    ports: Ports,
+) -> None:
+    await _account(ports)
+    assert isinstance(ports.throttle, CountingThrottle)
+    assert isinstance(ports.hasher, PlainHasher)
+    work = ports.hasher.work
+    for email in ("not an email", "x" * 300):
+        with pytest.raises(InvalidCredentials):
+            await auth.sign_in(
+                ports, email=email, password=PASSWORD, device_type=DeviceType.PHONE, ip=HOME
+            )
+    assert ports.hasher.work == work  # a malformed email is nobody's: nothing to hash
+    await _device(ports, ip=HOME)
+    assert ports.throttle.attempts[-3:] == [HOME, HOME, HOME]
 
 
 async def test_a_device_that_signs_in_again_keeps_its_identity(ports: Ports) -> None:
     await _account(ports)
     first = await _device(ports, DeviceType.SMART_TV, device_name="Living Room TV")
-    again = await _device(ports, DeviceType.SMART_TV, device_id=first.device_id)
+    assert first.device_secret
+    again = await _device(
+        ports,
+        DeviceType.SMART_TV,
+        device_id=first.device_id,
+        device_secret=first.device_secret,
+    )
     assert again.device_id == first.device_id
     assert again.session_id != first.session_id
+    assert again.device_secret != first.device_secret  # the one just used is spent
+
+
+async def test_another_devices_id_without_its_secret_is_a_new_device_not_a_takeover(
+    ports: Ports,
+) -> None:
+    await _account(ports)
+    tv = await _device(ports, DeviceType.SMART_TV, device_name="Living Room TV")
+    assert tv.device_secret is not None
+    for secret in (None, "a guess", tv.device_secret + "x"):
+        kw = {"device_id": tv.device_id} | ({"device_secret": secret} if secret else {})
+
+        intruder = await _device(ports, DeviceType.SMART_TV, **kw)
+        assert intruder.device_id != tv.device_id
+    assert (await _who(ports, tv)).device_id == tv.device_id  # the TV is still signed in
+    spent = tv.device_secret
+    await _device(ports, DeviceType.SMART_TV, device_id=tv.device_id, device_secret=spent)
+    replayed = await _device(
+        ports, DeviceType.SMART_TV, device_id=tv.device_id, device_secret=spent
+    )
+    assert replayed.device_id != tv.device_id
 
 
 async def test_refresh_rotates_and_a_replay_signs_the_device_out(ports: Ports) -> None:
@@ -347,3 +394,20 @@ async def test_activity_pages_walk_every_event_once(ports: Ports) -> None:
         cursor = page.next_cursor
     assert seen == sorted(seen, reverse=True)
     assert len(seen) == len(set(seen)) == 6
+
+
+async def test_two_sign_ins_sent_at_once_with_one_device_secret_make_one_of_them_a_new_device(
+    ports: Ports,
+) -> None:
+    await _account(ports)
+    tv = await _device(ports, DeviceType.SMART_TV)
+    assert tv.device_secret is not None
+    both = await asyncio.gather(
+        *(
+            _device(
+                ports, DeviceType.SMART_TV, device_id=tv.device_id, device_secret=tv.device_secret
+            )
+            for _ in range(2)
+        )
+    )
+    assert sorted(pair.device_id == tv.device_id for pair in both) == [False, True]

@@ -62,6 +62,7 @@ def web_settings(database_url: str, **overrides: Any) -> Settings:
         "argon2_memory_kib": 8,
         "argon2_parallelism": 1,
         "sign_in_limit_per_client": "10000/minute",
+        "sign_in_concurrency_per_client": 1000,
         "stream_heartbeat_seconds": HEARTBEAT_SECONDS,
         "log_level": "WARNING",
     }

@@ -126,7 +126,7 @@ def test_the_tv_sign_in_says_where_to_reset_a_forgotten_password(
     new_device: NewDevice,
 ) -> None:
     tv = new_device(TV_BROWSER)
-    page = tv.open("/tv/sign-in")
+    page = tv.open("/tv/sign-in?with=password")  # the TV's second choice: email and password
     expect(page.locator("#forgot-password")).to_contain_text("https://tv.example/forgot-password")
 
 

@@ -161,7 +161,9 @@ def test_a_page_of_a_device_signed_out_elsewhere_leads_to_sign_in_with_the_reaso
 ) -> None:
     account, tv = household(api)
     signed_in = sign_in_web(browser_like, account)
-    device_id = cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2]
+    device_id = (
+        cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2].partition(".")[0]
+    )
     out = api.post(f"/v1/devices/{device_id}/sign-out", headers=tv.auth)
     assert out.status_code == 200, out.text
 
@@ -178,7 +180,9 @@ def test_the_event_stream_tells_an_open_page_it_was_signed_out_and_why(
 ) -> None:
     account, tv = household(api)
     signed_in = sign_in_web(browser_like, account)
-    device_id = cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2]
+    device_id = (
+        cookie_header(signed_in, "sg_device").split(";")[0].partition("=")[2].partition(".")[0]
+    )
     heard: list[str] = []
     connected = threading.Event()
 
@@ -408,3 +412,62 @@ def test_workers_sharing_a_database_accept_each_others_forms_and_profile_choice(
         played = same_browser.post("/play/kitchen-wars", data={"_csrf_token": token})
         assert played.status_code == 303, played.text  # the form from the first worker is good
         assert played.headers["location"].startswith("/watch/")
+
+
+def test_edit_profile_changes_or_removes_a_pin_only_with_the_account_password(
+    browser_like: httpx.Client, api: httpx.Client
+) -> None:
+    account, tv = household(api)
+    ben = add_profile(api, tv, "Ben", pin="4826")
+    sign_in_web(browser_like, account)
+    as_grown_up(browser_like)
+    edit = browser_like.get(f"/profiles/{ben}/edit")
+    assert 'name="password"' in edit.text
+    token = csrf_of(edit)
+
+    for password in ("", "not the password"):
+        form = {"_csrf_token": token, "name": "Ben", "lock": "remove", "password": password}
+        refused = browser_like.post(f"/profiles/{ben}/edit", data=form)
+        assert refused.status_code == 403
+        assert "Enter your account password to set, change or remove the PIN." in refused.text
+        assert "not the password" not in refused.text  # never sent back into the page
+    assert [p["locked"] for p in profiles(api, tv) if p["profile_id"] == ben] == [True]
+
+    form = {"_csrf_token": token, "name": "Ben", "lock": "remove", "password": account.password}
+    done = browser_like.post(f"/profiles/{ben}/edit", data=form)
+    assert done.status_code == 303, done.text
+    assert [p["locked"] for p in profiles(api, tv) if p["profile_id"] == ben] == [False]
+    kinds = [e["kind"] for e in activity(api, tv)]
+    assert kinds.count("password_check_failed") == 1  # an empty password is no guess
+    assert "profile_pin_changed" in kinds
+
+
+def test_a_browser_that_signed_in_before_still_signs_in_while_strangers_are_throttled(
+    database_url: str, api: httpx.Client
+) -> None:
+    account = sign_up(api)
+    settings = web_settings(database_url, sign_in_limit_per_account="3/minute")
+    with (
+        live_server(settings) as throttled,
+        httpx.Client(base_url=throttled.base_url) as mine,
+        httpx.Client(base_url=throttled.base_url) as stranger,
+    ):
+        sign_in_web(mine, account)
+        device_cookie = mine.cookies["sg_device"]
+        device_id, _, secret = device_cookie.partition(".")
+        assert device_id
+        assert secret
+
+        token = csrf_of(stranger.get("/sign-in"))
+        wrong = {"email": account.email, "password": "a guess", "_csrf_token": token}
+        statuses = [stranger.post("/sign-in", data=wrong).status_code for _ in range(5)]
+        assert statuses == [400, 400, 400, 429, 429]
+        right = {**wrong, "password": account.password}
+        assert stranger.post("/sign-in", data=right).status_code == 429
+
+        for session_cookie in ("sg_access", "sg_refresh"):  # signed out; the device cookie stays
+            mine.cookies.delete(session_cookie)
+        again = sign_in_web(mine, account)  # the device cookie: id and secret
+        assert again.status_code == 303
+        assert mine.cookies["sg_device"].partition(".")[0] == device_id
+        assert mine.cookies["sg_device"] != device_cookie  # a new secret at every sign-in

@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from screengate.domain.two_step import code_at
-from tests.support.api import Account, sign_in, sign_up
+from tests.support.api import sign_up
 from tests.support.live_server import LiveServer
 from tests.support.two_step import STEP
 from tests.web.conftest import Device, NewDevice
@@ -118,28 +118,23 @@ def test_two_step_set_up_in_chromium_then_signs_in_with_password_and_code(
     expect(other.locator("#security-changed")).to_contain_text("New recovery codes were made")
 
 
-def test_a_pin_change_after_five_minutes_asks_to_confirm_in_place_and_then_is_made(
+def test_turning_two_step_off_after_five_minutes_asks_to_confirm_in_place_then_does_it(
     new_device: NewDevice, server: LiveServer, api: httpx.Client
 ) -> None:
     account = sign_up(api)
     device = new_device()
     page = as_grown_up(sign_in_on_web(device, account.email, account.password))
-    page.goto(device.base_url + "/profiles/manage")
-    profile = page.locator("a[href$='/edit']").first
-    profile.click()
+    page.goto(device.base_url + "/account/security")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    secret = (page.locator("#totp-secret").text_content() or "").replace(" ", "")
+    page.get_by_label("Code from the app").fill(code_at(secret, server.clock.now()))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
     server.clock.advance(timedelta(minutes=5, seconds=1))
-    page.get_by_label("PIN", exact=True).fill("2468")
-    page.get_by_role("button", name="Save").click()
+    page.goto(device.base_url + "/account/security")
+    page.get_by_role("button", name="Turn off two-step sign-in").click()
     expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     device.shot("confirm-its-you", docs="confirm-its-you")
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Confirm and continue").click()
-    expect(page).to_have_url(re.compile(r"/profiles/manage$"))
-    locked = [
-        p for p in api.get("/v1/profiles", headers=_bearer(api, account)).json() if p["locked"]
-    ]
-    assert len(locked) == 1
-
-
-def _bearer(api: httpx.Client, account: Account) -> dict[str, str]:
-    return sign_in(api, account, "Checker", "phone").auth
+    expect(page.locator("#security-done")).to_contain_text("Two-step sign-in is off.")

@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from screengate.domain.two_step import code_at
-from tests.support.api import Account, sign_in, sign_up
+from tests.support.api import Account, sign_up
 from tests.support.live_server import LiveServer
 from tests.support.two_step import STEP
-from tests.web.household import add_profile, profiles
 from tests.web.test_pages import as_grown_up, csrf_of, sign_in_web
 
 SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
@@ -129,23 +128,19 @@ def test_the_tv_asks_for_the_code_on_a_keypad(
         assert done.headers["location"].startswith("/tv/")
 
 
-def test_a_pin_change_after_five_minutes_asks_to_confirm_then_carries_on(
+def test_turning_two_step_off_after_five_minutes_asks_to_confirm_then_carries_on(
     browser_like: httpx.Client, server: LiveServer, api: httpx.Client
 ) -> None:
     account = sign_up(api)
-    phone = sign_in(api, account, "Phone", "phone")
-    ben = add_profile(api, phone, "Ben", pin="1234")
     sign_in_web(browser_like, account)
     as_grown_up(browser_like)
+    _enrol(browser_like, server)
     server.clock.advance(timedelta(minutes=5, seconds=1))
-    form = browser_like.get(f"/profiles/{ben}/edit")
-    asked = browser_like.post(
-        f"/profiles/{ben}/edit",
-        data={"name": "Ben", "lock": "remove", "_csrf_token": csrf_of(form)},
-    )
+    security = browser_like.get("/account/security")
+    asked = browser_like.post("/account/security/totp/off", data={"_csrf_token": csrf_of(security)})
     assert asked.status_code == 403
-    assert "Confirm it&#39;s you" in asked.text or "Confirm it's you" in asked.text
-    assert 'name="lock" value="remove"' in asked.text
+    assert "Confirm it" in asked.text
+    assert "Or a code from your authenticator app" in asked.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', asked.text))
     wrong = browser_like.post("/account/confirm", data={**fields, "reauth_password": "nope"})
     assert wrong.status_code == 403
@@ -153,10 +148,8 @@ def test_a_pin_change_after_five_minutes_asks_to_confirm_then_carries_on(
         "/account/confirm", data={**fields, "reauth_password": account.password}
     )
     assert carried_on.status_code == 307
-    assert carried_on.headers["location"] == f"/profiles/{ben}/edit"
+    assert carried_on.headers["location"] == "/account/security/totp/off"
     # What a browser does with a 307: the same form, to the address it was going to.
-    sent = browser_like.post(
-        carried_on.headers["location"], data={**fields, "reauth_password": account.password}
-    )
+    sent = browser_like.post(carried_on.headers["location"], data=fields)
     assert sent.status_code == 303, sent.text
-    assert not next(p for p in profiles(api, phone) if p["profile_id"] == ben)["locked"]
+    assert "Off." in browser_like.get("/account/security").text

@@ -5,31 +5,71 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from screengate.domain.device_codes import USER_CODE_ALPHABET, USER_CODE_LENGTH
+from screengate.domain.errors import ServerBusy
+
+T = TypeVar("T")
+
+
+class HashingGate:
+    """At most `slots` hashes at once on this process, and at most `queue` more waiting for
+    one; past that, ServerBusy at once. A flood then costs the flooder refusals, not every
+    other sign-in a longer wait."""
+
+    def __init__(self, *, slots: int, queue: int) -> None:
+        if slots < 1 or queue < 0:
+            raise ValueError("a hashing gate has at least one slot and a queue of 0 or more")
+        self._slots = asyncio.Semaphore(slots)
+        self._room = slots + queue
+        self._inside = 0
+
+    @property
+    def inside(self) -> int:
+        """Hashes running or waiting now."""
+        return self._inside
+
+    async def run(self, work: Callable[..., T], *args: object) -> T:
+        if self._inside >= self._room:
+            raise ServerBusy(RETRY_WHEN_BUSY_SECONDS)
+        self._inside += 1
+        try:
+            async with self._slots:
+                return await asyncio.to_thread(work, *args)
+        finally:
+            self._inside -= 1
+
+
+RETRY_WHEN_BUSY_SECONDS = 1
 
 
 class Argon2PasswordHasher:
-    """argon2id, run off the event loop: one hash costs ~100 ms of CPU with library defaults."""
+    """argon2id, run off the event loop through a HashingGate: one hash costs ~100 ms of CPU
+    with library defaults."""
 
-    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    def __init__(
+        self, *, time_cost: int, memory_kib: int, parallelism: int, gate: HashingGate
+    ) -> None:
         self._hasher = argon2.PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_kib,
             parallelism=parallelism,
             type=argon2.Type.ID,
         )
+        self._gate = gate
         self._dummy: str | None = None
 
     async def hash(self, secret: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, secret)
+        return await self._gate.run(self._hasher.hash, secret)
 
     async def verify(self, hashed: str, secret: str) -> bool:
-        return await asyncio.to_thread(self._verify, hashed, secret)
+        return await self._gate.run(self._verify, hashed, secret)
 
     async def verify_dummy(self, secret: str) -> None:
         if self._dummy is None:

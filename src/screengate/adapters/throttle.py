@@ -1,5 +1,6 @@
-"""Throttling on the `limits` library: sign-in per account and per client address, and wrong
-profile PINs per profile and per device."""
+"""Throttling on the `limits` library: sign-in attempts per client address, wrong passwords per
+(email, address), per email from unknown devices and per known device; and wrong profile PINs
+per profile and per device."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from screengate.domain.errors import (
     TooManyPinAttempts,
 )
 from screengate.domain.ids import AccountId, DeviceId, ProfileId
-from screengate.ports import PinFailure
+from screengate.ports import Guesser, PinFailure
 
 log = logging.getLogger("screengate.throttle")
 
@@ -73,46 +74,93 @@ class _Counters:
 
 
 class LimitsSignInThrottle(_Counters):
-    """Failures count against the email and against the client; success clears the email."""
+    """Every attempt counts against its client address before any hashing, and only a few
+    from one address are judged at once on an instance; wrong passwords
+    count against (email, address) and, from devices the account does not know, against the
+    email from everywhere; a known device's wrong passwords count against that device alone.
+    A success clears the (email, address) or the device's count, never the others."""
 
     def __init__(
         self,
         storage: Storage,
         *,
-        per_account: str,
         per_client: str,
+        per_account_client: str,
+        per_account: str,
+        per_device: str,
+        at_once_per_client: int = 2,
         fallback: Storage | None = None,
     ) -> None:
         super().__init__(storage, fallback)
-        self._per_account = parse_many(per_account)
+        self._at_once = at_once_per_client
+        self._judging: dict[str, int] = {}
         self._per_client = parse_many(per_client)
+        self._per_account_client = parse_many(per_account_client)
+        self._per_account = parse_many(per_account)
+        self._per_device = parse_many(per_device)
 
-    async def check(self, email: str, ip: str | None) -> None:
+    @asynccontextmanager
+    async def attempt(self, address: str | None) -> AsyncIterator[None]:
+        if address is None:
+            yield
+            return
+        # One of the address's few places on this instance first: a flood from one address
+        # can hold only so much of the hashing queue, however many connections it opens.
+        if self._judging.get(address, 0) >= self._at_once:
+            raise TooManyAttempts(1)
+        self._judging[address] = self._judging.get(address, 0) + 1
+        try:
+            await self._count(address)
+            yield
+        finally:
+            self._judging[address] -= 1
+            if not self._judging[address]:
+                del self._judging[address]
+
+    async def _count(self, address: str) -> None:
         limiter = await self._limiter()
-        waits = [await self._wait(limiter, i, "account", email) for i in self._per_account] + [
-            await self._wait(limiter, i, "client", ip) for i in self._per_client if ip
-        ]
+        # A refused hit is not counted, so waiting it out is enough; all windows are tested
+        # first, so that a refusal by one does not fill another.
+        waits = [await self._wait(limiter, item, "client", address) for item in self._per_client]
+        if max(waits, default=0) > 0:
+            raise TooManyAttempts(max(waits))
+        for item in self._per_client:
+            if not await limiter.hit(item, "client", address):
+                raise TooManyAttempts(await self._wait(limiter, item, "client", address))
+
+    async def check(self, guesser: Guesser) -> None:
+        limiter = await self._limiter()
+        waits = [await self._wait(limiter, item, *key) for item, key in self._keyed(guesser)]
         longest = max(waits, default=0)
         if longest > 0:
             raise TooManyAttempts(longest)
 
-    async def failed(self, email: str, ip: str | None) -> None:
+    async def failed(self, guesser: Guesser) -> None:
         limiter = await self._limiter()
-        for item in self._per_account:
-            await limiter.hit(item, "account", email)
-        for item in self._per_client if ip else ():
-            await limiter.hit(item, "client", ip or "")
+        for item, key in self._keyed(guesser):
+            await limiter.hit(item, *key)
 
-    async def succeeded(self, email: str) -> None:
+    async def succeeded(self, guesser: Guesser) -> None:
         limiter = await self._limiter()
-        for item in self._per_account:
-            await limiter.clear(item, "account", email)
+        for item, key in self._keyed(guesser):
+            if key[0] != "account":  # the count from everywhere is left to time
+                await limiter.clear(item, *key)
+
+    def _keyed(self, guesser: Guesser) -> list[tuple[RateLimitItem, tuple[str, str]]]:
+        if guesser.device_id is not None:
+            device = ("device", f"{guesser.email} {guesser.device_id}")
+            return [(item, device) for item in self._per_device]
+        keyed = [(item, ("account", guesser.email)) for item in self._per_account]
+        if guesser.address is not None:
+            pair = ("account-client", f"{guesser.email} {guesser.address}")
+            keyed += [(item, pair) for item in self._per_account_client]
+        return keyed
 
 
 class LimitsPinThrottle(_Counters):
     """Wrong PINs count against the profile and against the device; nothing but time takes
-    one off, except a new PIN (forget()). A correct PIN clears nothing: were it to clear the
-    profile's count, a guesser could go on guessing between the owner's own correct entries."""
+    one off, a new PIN neither. A correct PIN clears nothing: were it to clear the profile's
+    count, a guesser could go on guessing between the owner's own correct entries."""
 
     def __init__(
         self,
@@ -136,11 +184,6 @@ class LimitsPinThrottle(_Counters):
         hits = [await limiter.hit(item, *key) for item, key in self._keyed(profile_id, device_id)]
         wait = await self._longest_wait(limiter, profile_id, device_id)
         return PinFailure(counted=all(hits), retry_after=wait)
-
-    async def forget(self, profile_id: ProfileId) -> None:
-        limiter = await self._limiter()
-        for item in self._per_profile:
-            await limiter.clear(item, *_profile_key(profile_id))
 
     async def _longest_wait(
         self, limiter: MovingWindowRateLimiter, profile_id: ProfileId, device_id: DeviceId

@@ -20,7 +20,7 @@ async def account(ports: Ports, device: Device) -> AccountOut:
     return AccountOut.of(await accounts.get_account(ports, device))
 
 
-@post("/password", status_code=204, responses=problems(*AUTHED, 403))
+@post("/password", status_code=204, responses=problems(*AUTHED, 403, 429, 503))
 async def change_password(
     data: JSONBody[ChangePassword], ports: Ports, device: Device, ip: str | None
 ) -> None:
@@ -37,7 +37,7 @@ async def change_password(
 @post(
     "/email",
     status_code=202,
-    responses=problems(*AUTHED, 403, 409),
+    responses=problems(*AUTHED, 403, 409, 429, 503),
     description="Mail a confirmation link to the new address; nothing changes until it is "
     "followed (POST /v1/account/email/confirm). The old address is then told, with a link "
     "to undo the change for 7 days.",

@@ -10,7 +10,15 @@ from litestar.params import HeaderParameter, JSONBody
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
 from screengate.api.passkeys import sign_in_options, sign_in_with_passkey
-from screengate.api.schemas import Refresh, SessionOut, SignedUp, SignIn, SignUp, Tokens
+from screengate.api.schemas import (
+    Refresh,
+    SessionOut,
+    SignedIn,
+    SignedUp,
+    SignIn,
+    SignUp,
+    Tokens,
+)
 from screengate.api.two_step import confirm_identity, second_factor
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
@@ -18,7 +26,7 @@ from screengate.services import accounts, auth, sign_out
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent", required=False)]
 
 
-@post("/sign-up", status_code=201, responses=problems(409))
+@post("/sign-up", status_code=201, responses=problems(409, 429, 503))
 async def sign_up(data: JSONBody[SignUp], ports: Ports, ip: str | None) -> SignedUp:
     account = await accounts.sign_up(
         ports, email=data.email, password=data.password, plan=data.plan, ip=ip
@@ -26,10 +34,10 @@ async def sign_up(data: JSONBody[SignUp], ports: Ports, ip: str | None) -> Signe
     return SignedUp(account_id=account.id, email=account.email, plan=account.plan)
 
 
-@post("/sign-in", status_code=201, responses=problems(401, 409, 429))
+@post("/sign-in", status_code=201, responses=problems(401, 409, 429, 503))
 async def sign_in(
     data: JSONBody[SignIn], ports: Ports, ip: str | None, user_agent: UserAgent
-) -> Tokens:
+) -> SignedIn:
     pair = await auth.sign_in(
         ports,
         email=data.email,
@@ -37,10 +45,11 @@ async def sign_in(
         device_type=data.device.type,
         device_name=data.device.name,
         device_id=data.device.device_id,
+        device_secret=data.device.device_secret,
         ip=ip,
         user_agent=user_agent,
     )
-    return Tokens.of(pair)
+    return SignedIn.of_sign_in(pair)
 
 
 @post("/refresh", status_code=200, responses=problems(401))

@@ -11,7 +11,8 @@ from msgspec import Meta, Struct
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, problems
-from screengate.api.schemas import Body, DeviceIn, Tokens
+from screengate.api.schemas import Body, DeviceIn, SignedIn
+from screengate.domain.sessions import hash_token
 from screengate.domain.two_step import Passkey, PendingDevice
 from screengate.ports import Ports
 from screengate.relying_party import relying_party
@@ -87,15 +88,20 @@ async def sign_in_with_passkey(
     data: JSONBody[PasskeySignIn],
     ports: Ports,
     ip: str | None,
-) -> Tokens:
+) -> SignedIn:
     user_agent = request.headers.get("user-agent")
+    secret = data.device.device_secret
     device = PendingDevice(
-        data.device.type.value, data.device.name, data.device.device_id, user_agent
+        data.device.type.value,
+        data.device.name,
+        data.device.device_id,
+        user_agent,
+        secret_hash=hash_token(secret) if secret else None,
     )
     pair = await passkeys.sign_in_with_passkey(
         ports, relying_party(request), data.credential, device, ip
     )
-    return Tokens.of(pair)
+    return SignedIn.of_sign_in(pair)
 
 
 router = Router(

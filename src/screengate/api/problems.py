@@ -28,6 +28,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.UnknownPlan: 422,
     errors.InvalidCredentials: 401,
     errors.TooManyAttempts: 429,
+    errors.ServerBusy: 503,
     errors.InvalidToken: 401,
     errors.TokenExpired: 401,
     errors.SignedOut: 401,
@@ -119,7 +120,11 @@ def status_of(error: errors.DomainError) -> int:
 def retry_after(error: errors.DomainError) -> dict[str, str]:
     """The Retry-After header of a refusal that only time lifts (the pages send it too)."""
     if isinstance(
-        error, errors.TooManyAttempts | errors.TooManyPinAttempts | errors.TooManyEventStreams
+        error,
+        errors.TooManyAttempts
+        | errors.TooManyPinAttempts
+        | errors.TooManyEventStreams
+        | errors.ServerBusy,
     ):
         return {"Retry-After": str(error.retry_after_seconds)}
     return {}

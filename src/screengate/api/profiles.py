@@ -30,9 +30,18 @@ async def create_profile(data: JSONBody[NewProfile], ports: Ports, device: Devic
     return ProfileOut.of(profile)
 
 
-@patch("/{profile_id:str}", responses=problems(*AUTHED, 403, 404, 409))
+@patch(
+    "/{profile_id:str}",
+    responses=problems(*AUTHED, 403, 404, 409, 429, 503),
+    description="Rename, mark for kids, lock with a PIN or unlock (`pin: null`). Setting or "
+    "removing a PIN needs the account `password` (403 `wrong_password` without the right one).",
+)
 async def update_profile(
-    profile_id: ProfilePath, data: JSONBody[ProfilePatch], ports: Ports, device: Device
+    profile_id: ProfilePath,
+    data: JSONBody[ProfilePatch],
+    ports: Ports,
+    device: Device,
+    ip: str | None,
 ) -> ProfileOut:
     changes = profiles.ProfileChanges(
         name=data.name,
@@ -41,7 +50,7 @@ async def update_profile(
         remove_pin=data.pin is None,
         password=data.password,
     )
-    profile = await profiles.update_profile(ports, device, ProfileId(profile_id), changes)
+    profile = await profiles.update_profile(ports, device, ProfileId(profile_id), changes, ip=ip)
     return ProfileOut.of(profile)
 
 

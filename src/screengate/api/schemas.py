@@ -45,6 +45,9 @@ class DeviceIn(Body):
     # A device that signed in before sends back its id to stay the same entry in the list.
     # Ids are ours (UUIDs), so anything else is refused before it reaches a query.
     device_id: Annotated[str, Meta(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")] | None = None
+    # With device_id: the device_secret its last sign-in gave it. Without the right one, the
+    # sign-in is a new device (a new id), whatever id it sent.
+    device_secret: Annotated[str, Meta(max_length=128, pattern=r"^[A-Za-z0-9_-]*$")] | None = None
 
 
 class SignIn(Body):
@@ -98,7 +101,8 @@ class ProfilePatch(Body):
     kids: bool | None = None
     # A PIN locks the profile; null unlocks it; leaving it out changes nothing.
     pin: Pin | msgspec.UnsetType | None = msgspec.UNSET
-    # The account password: a PIN change that carries it needs no "confirm it's you" first.
+    # The account password: needed, and checked, only when `pin` is given (set or null); a
+    # PIN change that carries it needs no "confirm it's you" first.
     password: Password | None = None
 
 
@@ -183,6 +187,26 @@ class Tokens(Struct):
             expires_in=pair.expires_in,
             session_id=pair.session_id,
             device_id=pair.device_id,
+        )
+
+
+class SignedIn(Tokens):
+    # Keep it with device_id and send both at the next sign-in, to stay this device; a new
+    # one comes with every sign-in (the one sent is spent).
+    device_secret: str
+
+    @classmethod
+    def of_sign_in(cls, pair: TokenPair) -> SignedIn:
+        if pair.device_secret is None:  # pragma: no cover - every sign-in gives one
+            raise ValueError("a sign-in gives the device a secret")
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type="Bearer",  # noqa: S106 - the scheme name, not a secret
+            expires_in=pair.expires_in,
+            session_id=pair.session_id,
+            device_id=pair.device_id,
+            device_secret=pair.device_secret,
         )
 
 

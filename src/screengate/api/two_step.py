@@ -11,7 +11,7 @@ from msgspec import Meta, Struct
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
-from screengate.api.schemas import Body, Password, Token, Tokens
+from screengate.api.schemas import Body, Password, SignedIn, Token
 from screengate.ports import Ports
 from screengate.relying_party import relying_party
 from screengate.services import passkeys, reauth, two_step
@@ -91,11 +91,11 @@ async def regenerate(ports: Ports, device: Device, ip: str | None) -> RecoveryCo
 
 
 @post("/sign-in/second-factor", status_code=201, responses=problems(401, 429))
-async def second_factor(data: JSONBody[SecondFactor], ports: Ports, ip: str | None) -> Tokens:
+async def second_factor(data: JSONBody[SecondFactor], ports: Ports, ip: str | None) -> SignedIn:
     pair = await two_step.finish_sign_in(
         ports, data.challenge, code=data.code, recovery_code=data.recovery_code, ip=ip
     )
-    return Tokens.of(pair)
+    return SignedIn.of_sign_in(pair)
 
 
 @post(

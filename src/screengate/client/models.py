@@ -23,6 +23,9 @@ class Tokens:
     refresh_at: float
     session_id: str
     device_id: str
+    # Given at sign-in: sent back with device_id at the next sign-in, to stay this device.
+    # A refresh gives none, and the one from the sign-in is kept.
+    device_secret: str | None = field(default=None, repr=False)
 
 
 class SignedUp(Struct, frozen=True):
@@ -48,6 +51,7 @@ class TokenAnswer(Struct, frozen=True):
     expires_in: int
     session_id: str
     device_id: str
+    device_secret: str | None = None
 
     def __repr__(self) -> str:
         return f"TokenAnswer(session_id={self.session_id!r}, device_id={self.device_id!r})"

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -110,14 +111,19 @@ class ScreengateClient:
         name: str | None = None,
         device_id: str | None = None,
         *,
+        device_secret: str | None = None,
         store: TokenStore | None = None,
     ) -> DeviceSession:
-        """Sign a device in. Send back a `device_id` it had to stay the same entry in the list."""
+        """Sign a device in. Send back the `device_id` and `device_secret` it had to stay the
+        same entry in the list (and be judged as the account's own device); a new secret
+        comes with every sign-in (DeviceSession.device_secret)."""
         device: dict[str, str] = {"type": device_type}
         if name is not None:
             device["name"] = name
         if device_id is not None:
             device["device_id"] = device_id
+            if device_secret is not None:
+                device["device_secret"] = device_secret
         body = {"email": email, "password": password, "device": device}
         answer = await _expect(self.http.post("/v1/auth/sign-in", json=body), 201)
         return DeviceSession(self, tokens_from(_decode(answer, TokenAnswer)), store=store)
@@ -192,6 +198,11 @@ class DeviceSession:
     @property
     def session_id(self) -> str:
         return self._tokens.session_id
+
+    @property
+    def device_secret(self) -> str | None:
+        """What proves this device at its next sign-in, with device_id: keep it private."""
+        return self._tokens.device_secret
 
     # What the device's user does.
 
@@ -330,7 +341,8 @@ class DeviceSession:
     async def _exchange(self, held: Tokens) -> Tokens:
         body = {"refresh_token": held.refresh_token}
         answer = await _expect(self._http.post("/v1/auth/refresh", json=body), 200)
-        return tokens_from(_decode(answer, TokenAnswer))
+        fresh = tokens_from(_decode(answer, TokenAnswer))
+        return replace(fresh, device_secret=fresh.device_secret or held.device_secret)
 
 
 def tokens_from(answer: TokenAnswer) -> Tokens:
@@ -342,6 +354,7 @@ def tokens_from(answer: TokenAnswer) -> Tokens:
         refresh_at=time.time() + answer.expires_in - early,
         session_id=answer.session_id,
         device_id=answer.device_id,
+        device_secret=answer.device_secret,
     )
 
 

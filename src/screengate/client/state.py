@@ -32,6 +32,8 @@ class DeviceState:
     # Kept after a sign-out, so signing in again stays the same entry in the device list.
     device_id: str | None = None
     tokens: Tokens | None = None  # None: signed out
+    # What proves device_id at the next sign-in (a new one comes with each): kept with it.
+    device_secret: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -40,6 +42,7 @@ class DeviceState:
             "type": self.type,
             "name": self.name,
             "device_id": self.device_id,
+            "device_secret": self.device_secret,
         }
         if self.tokens is not None:
             t = self.tokens
@@ -61,6 +64,7 @@ class DeviceState:
                 refresh_at=float(body["refresh_at"]),
                 session_id=str(body["session_id"]),
                 device_id=str(body["device_id"]),
+                device_secret=body.get("device_secret"),
             )
         return cls(
             url=str(body["url"]),
@@ -69,6 +73,7 @@ class DeviceState:
             name=body.get("name"),
             device_id=body.get("device_id"),
             tokens=tokens,
+            device_secret=body.get("device_secret"),
         )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from screengate.domain.ids import AccountId, DeviceId, ProfileId
+from screengate.domain.sessions import hash_token
 
 MAX_DEVICE_NAME = 80
 # Control characters count as spaces: never meant in a name, unsafe in a terminal, and
@@ -57,6 +59,9 @@ class Device:
     created_at: datetime
     user_agent: str | None = None
     last_activity: Activity | None = None
+    # The hash of the secret only this device holds (given at its last sign-in): what proves
+    # that a sign-in sending this device's id comes from the device itself.
+    secret_hash: str | None = None
 
 
 def choose_device_name(given: str | None, from_user_agent: str | None, type_: DeviceType) -> str:
@@ -65,3 +70,11 @@ def choose_device_name(given: str | None, from_user_agent: str | None, type_: De
         if candidate and (name := " ".join(_CONTROL.sub(" ", candidate).split())[:MAX_DEVICE_NAME]):
             return name
     return DEFAULT_DEVICE_NAMES[type_]
+
+
+def proves(device: Device, secret: str | None) -> bool:
+    """Whether `secret` is the one this device was last given: only then does a sign-in that
+    names the device get to be it (and be judged as the account's own device)."""
+    if secret is None or device.secret_hash is None:
+        return False
+    return hmac.compare_digest(device.secret_hash, hash_token(secret))

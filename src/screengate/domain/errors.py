@@ -54,6 +54,21 @@ class TooManyAttempts(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ServerBusy(DomainError):
+    """Every place for password (or PIN) hashing on this instance is taken, its short queue
+    too: the work is refused at once instead of slowing every sign-in down."""
+
+    code = "server_busy"
+    title = "The server is busy"
+
+    def __init__(self, retry_after_seconds: int = 1) -> None:
+        super().__init__(
+            f"The server is busy. Try again in {wait_in_words(retry_after_seconds)}.",
+            retry_after=retry_after_seconds,
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
 class TooManyCodeAttempts(TooManyAttempts):
     """Too many wrong TV codes from this account or this address."""
 

@@ -25,6 +25,10 @@ class EventKind(StrEnum):
     # A wrong PIN for a locked profile; and, once per pause, that PIN entry is paused.
     PIN_FAILED = "pin_failed"
     PIN_ATTEMPTS_EXCEEDED = "pin_attempts_exceeded"
+    # A signed-in device gave a wrong account password (changing the password or a PIN).
+    PASSWORD_CHECK_FAILED = "password_check_failed"
+    # A profile's PIN was set, changed or removed.
+    PROFILE_PIN_CHANGED = "profile_pin_changed"
     # The sign-out receipt: the device was told live, or came back and was refused.
     SIGN_OUT_TOLD = "sign_out_told"
     SIGN_OUT_CONFIRMED = "sign_out_confirmed"

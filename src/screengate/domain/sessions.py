@@ -182,6 +182,9 @@ class TokenPair:
     expires_in: int
     session_id: SessionId
     device_id: DeviceId
+    # Given at sign-in only (a refresh has none): the device sends it back with its id at its
+    # next sign-in, to be that device again.
+    device_secret: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,8 +56,11 @@ class PendingDevice:
 
     type: str
     name: str | None = None
+    # The device it claims to be, and the hash of the secret it showed: it is that device
+    # only if the secret still proves it when the session opens (else a new device).
     device_id: str | None = None
     user_agent: str | None = None
+    secret_hash: str | None = None
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from screengate.domain.accounts import Account, check_new_password, normalise_email
-from screengate.domain.errors import AccountNotFound, EmailTaken, InvalidToken, WrongPassword
+from screengate.domain.errors import AccountNotFound, EmailTaken, InvalidToken
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, ProfileId
 from screengate.domain.mail import MailKind
@@ -13,6 +13,7 @@ from screengate.domain.sessions import Principal, SignOutReason, SignOutScope
 from screengate.ports import Ports, UnitOfWork
 from screengate.services.announce import account_changed, announce
 from screengate.services.mail import forgot_link, mail_committed, queue_mail, when
+from screengate.services.passwords import confirm_password
 from screengate.services.sign_out import end_and_log, void_codes
 from screengate.services.views import AccountView, SignOutReceipt
 
@@ -20,13 +21,15 @@ from screengate.services.views import AccountView, SignOutReceipt
 async def sign_up(
     ports: Ports, *, email: str, password: str, plan: str, ip: str | None = None
 ) -> Account:
-    email = normalise_email(email)
-    ports.plans[plan]
-    check_new_password(password, email=email, common=ports.common_passwords)
-    async with ports.reader() as uow:
-        if await uow.accounts.by_email(email) is not None:
-            raise EmailTaken(field="email")
-    password_hash = await ports.hasher.hash(password)
+    # Counted before anything else, malformed input too: sign-up hashes a password.
+    async with ports.throttle.attempt(ip):
+        email = normalise_email(email)
+        ports.plans[plan]
+        check_new_password(password, email=email, common=ports.common_passwords)
+        async with ports.reader() as uow:
+            if await uow.accounts.by_email(email) is not None:
+                raise EmailTaken(field="email")
+        password_hash = await ports.hasher.hash(password)
     now = ports.clock.now()
     account = Account(
         id=AccountId(ports.tokens.new_id()),
@@ -79,13 +82,21 @@ async def change_password(
     sign_out_all_devices: bool = True,
     ip: str | None = None,
 ) -> SignOutReceipt | None:
-    """The other half of taking an account back: every other device must sign in again."""
+    """The other half of taking an account back: every other device must sign in again.
+    The current password is checked like a sign-in's (counted, throttled, wrong ones logged)."""
     async with ports.reader() as uow:
         account = await _account(uow, principal.account_id)
-    if not await ports.hasher.verify(account.password_hash, current_password):
-        raise WrongPassword(field="current_password")
+    # The new password's rules first: nothing is hashed for a change that cannot be made.
     check_new_password(
         new_password, email=account.email, common=ports.common_passwords, field="new_password"
+    )
+    await confirm_password(
+        ports,
+        principal,
+        current_password,
+        purpose="change the password",
+        field="current_password",
+        ip=ip,
     )
     new_hash = await ports.hasher.hash(new_password)
     now = ports.clock.now()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hmac
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NoReturn
 
 from screengate.domain.accounts import Account, normalise_email
-from screengate.domain.devices import Device, DeviceType, choose_device_name
+from screengate.domain.devices import Device, DeviceType, choose_device_name, proves
 from screengate.domain.errors import (
     DeviceLimit,
     InvalidCredentials,
@@ -17,7 +18,6 @@ from screengate.domain.errors import (
     SecondFactorRequired,
     SignedOut,
     TokenExpired,
-    TooManyAttempts,
 )
 from screengate.domain.events import Detail, EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
@@ -34,16 +34,13 @@ from screengate.domain.sessions import (
     signed_in_devices,
 )
 from screengate.domain.two_step import Challenge, ChallengeKind, Method, PendingDevice
-from screengate.ports import Ports, UnitOfWork
+from screengate.ports import Guesser, Ports, UnitOfWork
 from screengate.services.acting import act_for
 from screengate.services.alerts import alert_if_new
 from screengate.services.announce import account_changed, announce
 from screengate.services.mail import mail_committed
 from screengate.services.sign_out import end_and_log
 from screengate.services.views import SignOutReceipt
-
-# A locked account gets a long wait: only support (or a password change) lifts the lock.
-LOCKED_RETRY_AFTER_SECONDS = 3600
 
 
 async def sign_in(
@@ -54,22 +51,34 @@ async def sign_in(
     device_type: DeviceType,
     device_name: str | None = None,
     device_id: str | None = None,
+    device_secret: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> TokenPair:
-    try:
-        email = normalise_email(email)
-    except InvalidEmail:
-        await ports.hasher.verify_dummy(password)
-        raise InvalidCredentials() from None
-    async with ports.throttle.turn(email):
-        account = await _judge(ports, email, password, ip)
-    rehashed = None
-    if ports.hasher.needs_rehash(account.password_hash):
-        rehashed = await ports.hasher.hash(password)
-    device = PendingDevice(device_type.value, device_name, device_id, user_agent)
+    """Sign a device in. Every attempt counts against its address before anything is hashed;
+    a device id counts as this device's only with the secret its last sign-in gave it."""
+    async with ports.throttle.attempt(ip):
+        try:
+            email = normalise_email(email)
+        except InvalidEmail:
+            # No account can have it, so there is nothing to hash, and nothing to learn.
+            raise InvalidCredentials() from None
+        async with ports.throttle.turn(email):
+            account, known = await _judge(
+                ports, email, password, ip, device_id, device_secret, device_type
+            )
+        rehashed = None
+        if ports.hasher.needs_rehash(account.password_hash):
+            rehashed = await ports.hasher.hash(password)
+    pending = PendingDevice(
+        device_type.value,
+        device_name,
+        known,
+        user_agent,
+        secret_hash=hash_token(device_secret) if known and device_secret else None,
+    )
     if account.two_step_on:
-        await second_step(ports, account, device, rehashed, ip)
+        await second_step(ports, account, pending, rehashed, ip)
     async with ports.uow() as uow:
         await uow.lock_account(account.id)
         fresh = await uow.accounts.get(account.id)
@@ -80,11 +89,11 @@ async def sign_in(
                 fresh.failed_sign_ins = 0
                 fresh.password_hash = rehashed or fresh.password_hash
                 await uow.accounts.save(fresh)
-            opened = await open_session(uow, ports, fresh, device, ip)
+            opened = await open_session(uow, ports, fresh, pending, ip)
             await uow.commit()
     if fresh.two_step_on:
         # Turned on between the password check and here: the second step all the same.
-        await second_step(ports, fresh, device, rehashed, ip)
+        await second_step(ports, fresh, pending, rehashed, ip)
     return await session_opened(ports, opened)
 
 
@@ -97,25 +106,32 @@ async def open_session(
     *,
     detail: Detail | None = None,
 ) -> OpenedSession:
-    """The device signs in (within the caller's unit of work): its session, its tokens, the
-    log line, a new device's alert. Signing in proves who one is, so the session starts
-    confirmed. Once committed, session_opened() tells whom it must."""
+    """The device signs in (within the caller's unit of work, under the account's lock): its
+    session, its tokens and a new device secret, the log line, a new device's alert. Signing
+    in proves who one is, so the session starts confirmed. Once committed, session_opened()
+    tells whom it must."""
     if account.password_reset_required:
         # "This wasn't me" locked the account: no way in (not a code, not a passkey) but a reset.
         raise PasswordResetRequired()
     now = ports.clock.now()
     location = ports.geo.locate(ip)
+    secret = ports.tokens.token()
+    known = DeviceId(pending.device_id) if pending.device_id else None
     device, new_device = await _device_for(
         uow,
         ports,
         account.id,
-        pending.device_id,
+        known,
+        pending.secret_hash,
         DeviceType(pending.type),
         pending.name,
         pending.user_agent,
         now,
     )
     await ensure_room_for(uow, ports, device, now)
+    # A new secret at every sign-in: the one just used is spent.
+    device.secret_hash = hash_token(secret)
+    await uow.devices.save(device)
     # A device holds one session: signing in again ends the one it had, as signing out
     # there would (its stream stops, its downloads go), so it is listed once.
     replaced = await end_and_log(
@@ -156,7 +172,7 @@ async def open_session(
         )
     )
     alerted = new_device and await alert_if_new(uow, ports, account, device, location, now)
-    return OpenedSession(pair, account.id, replaced, alerted)
+    return OpenedSession(replace(pair, device_secret=secret), account.id, replaced, alerted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,21 +247,22 @@ async def _device_for(
     uow: UnitOfWork,
     ports: Ports,
     account_id: AccountId,
-    device_id: str | None,
+    known: DeviceId | None,
+    secret_hash: str | None,
     device_type: DeviceType,
     device_name: str | None,
     user_agent: str | None,
     now: datetime,
 ) -> tuple[Device, bool]:
-    """A device that signs in again keeps its identity (and its place in the list); True
-    when the device is new to the account."""
-    if device_id:
-        known = await uow.devices.get(account_id, DeviceId(device_id))
-        if known is not None and known.type == device_type:
-            if device_name:
-                known.name = choose_device_name(device_name, None, device_type)
-                await uow.devices.save(known)
-            return known, False
+    """A device that proved itself keeps its identity (and its place in the list); any other
+    sign-in is a new device, whatever id it sent. Proved again here, under the account's lock:
+    of two sign-ins sent with one secret, one is that device, the other a new one. True when
+    the device is new to the account."""
+    device = await uow.devices.get(account_id, known) if known else None
+    if device is not None and _proves_by_hash(device, secret_hash):
+        if device_name:
+            device.name = choose_device_name(device_name, None, device_type)
+        return device, False
     device = Device(
         id=DeviceId(ports.tokens.new_id()),
         account_id=account_id,
@@ -258,7 +275,16 @@ async def _device_for(
     return device, True
 
 
-async def _record_failure(ports: Ports, account: Account, ip: str | None) -> None:
+def _proves_by_hash(device: Device, secret_hash: str | None) -> bool:
+    """proves() from the secret's hash: what a sign-in's second step kept of it."""
+    if secret_hash is None or device.secret_hash is None:
+        return False
+    return hmac.compare_digest(device.secret_hash, secret_hash)
+
+
+async def _record_failure(
+    ports: Ports, account: Account, ip: str | None, device_id: DeviceId | None
+) -> None:
     async with ports.uow() as uow:
         await uow.lock_account(account.id)
         fresh = await uow.accounts.get(account.id)
@@ -266,11 +292,14 @@ async def _record_failure(ports: Ports, account: Account, ip: str | None) -> Non
             return
         fresh.failed_sign_ins += 1
         await uow.accounts.save(fresh)
+        device = await uow.devices.get(account.id, device_id) if device_id else None
         await uow.events.add(
             SecurityEvent(
                 account_id=fresh.id,
                 kind=EventKind.SIGN_IN_FAILED,
                 at=ports.clock.now(),
+                device_id=device.id if device else None,
+                device_name=device.name if device else None,
                 ip=ip,
                 location=ports.geo.locate(ip),
                 detail={"consecutive_failures": fresh.failed_sign_ins},
@@ -312,26 +341,44 @@ async def issue_tokens(uow: UnitOfWork, ports: Ports, session: Session, now: dat
     )
 
 
-async def _judge(ports: Ports, email: str, password: str, ip: str | None) -> Account:
-    """The account whose password this is; every failure counted before the next is judged."""
-    await ports.throttle.check(email, ip)
+async def _judge(
+    ports: Ports,
+    email: str,
+    password: str,
+    ip: str | None,
+    device_id: str | None,
+    device_secret: str | None,
+    device_type: DeviceType,
+) -> tuple[Account, DeviceId | None]:
+    """The account whose password this is, and the account's device that is asking, if it
+    proved itself; every failure counted before the next is judged. An unknown email is
+    judged exactly like a known one with a wrong password: same counts, same hashing, same
+    answer; and no count ever locks the account's own devices out."""
     async with ports.reader() as uow:
         account = await uow.accounts.by_email(email)
+        claimed = (
+            await uow.devices.get(account.id, DeviceId(device_id))
+            if account is not None and device_id
+            else None
+        )
+    known = None
+    if claimed is not None and claimed.type == device_type and proves(claimed, device_secret):
+        known = claimed.id
+    guesser = Guesser(email, ip, known)
+    await ports.throttle.check(guesser)
     if account is None:
         await ports.hasher.verify_dummy(password)
-        await ports.throttle.failed(email, ip)
+        await ports.throttle.failed(guesser)
         raise InvalidCredentials()
-    if account.sign_in_locked:
-        raise TooManyAttempts(LOCKED_RETRY_AFTER_SECONDS)
     if not await ports.hasher.verify(account.password_hash, password):
-        await _record_failure(ports, account, ip)
-        await ports.throttle.failed(email, ip)
+        await _record_failure(ports, account, ip, known)
+        await ports.throttle.failed(guesser)
         raise InvalidCredentials()
-    await ports.throttle.succeeded(email)
+    await ports.throttle.succeeded(guesser)
     if account.password_reset_required:
         # "This wasn't me": the password may be the intruder's too, right or not.
         raise PasswordResetRequired()
-    return account
+    return account, known
 
 
 async def refresh(ports: Ports, refresh_token: str, ip: str | None = None) -> TokenPair:

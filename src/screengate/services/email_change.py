@@ -4,27 +4,27 @@ one is told, with a link to undo it for 7 days."""
 from __future__ import annotations
 
 from screengate.domain.accounts import normalise_email
-from screengate.domain.errors import EmailTaken, InvalidLink, WrongPassword
+from screengate.domain.errors import EmailTaken, InvalidLink
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.mail import LinkPurpose, MailKind
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services.announce import account_changed, announce
 from screengate.services.mail import mail_committed, new_link, queue_mail, when
+from screengate.services.passwords import confirm_password
 from screengate.services.recovery import lock_out_everyone, usable_link
 
 
 async def request_email_change(
     ports: Ports, principal: Principal, *, new_email: str, password: str, ip: str | None = None
 ) -> None:
-    """Mail a confirmation link to the new address; the account keeps its email meanwhile."""
-    async with ports.reader() as uow:
-        account = await uow.accounts.get(principal.account_id)
-    if account is None:
-        raise InvalidLink()
-    if not await ports.hasher.verify(account.password_hash, password):
-        raise WrongPassword(field="password")
+    """Mail a confirmation link to the new address; the account keeps its email meanwhile.
+    The password is checked like every password check (counted, throttled, wrong ones logged),
+    after the new address is found well-formed: nothing is hashed for a change that cannot be."""
     new_email = normalise_email(new_email)
+    account = await confirm_password(
+        ports, principal, password, purpose="change the email", field="password", ip=ip
+    )
     now = ports.clock.now()
     async with ports.uow() as uow:
         await uow.lock_account(account.id)

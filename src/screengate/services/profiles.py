@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from screengate.domain.errors import (
-    InvalidToken,
-    ProfileLocked,
-    ProfileNotFound,
-    TooManyPinAttempts,
-    WrongPassword,
-)
+from screengate.domain.errors import ProfileLocked, ProfileNotFound, TooManyPinAttempts
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import ProfileId
 from screengate.domain.profiles import (
@@ -25,20 +19,19 @@ from screengate.domain.sessions import Principal
 from screengate.ports import PinFailure, Ports
 from screengate.services.acting import still_signed_in
 from screengate.services.announce import account_changed
-from screengate.services.reauth import require_proof
+from screengate.services.passwords import confirm_password
 
 
 @dataclass(frozen=True, slots=True)
 class ProfileChanges:
-    """A PATCH: None leaves a field as it is; `remove_pin` unlocks the profile."""
+    """A PATCH: None leaves a field as it is; `remove_pin` unlocks the profile. Setting or
+    removing a PIN needs the account `password`."""
 
     name: str | None = None
     kids: bool | None = None
     pin: str | None = None
     remove_pin: bool = False
-    # The account password, when the request carries it: a PIN change with the right one
-    # needs no separate "confirm it's you".
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 async def list_profiles(ports: Ports, principal: Principal) -> list[Profile]:
@@ -52,6 +45,8 @@ async def create_profile(
     name = clean_profile_name(name)
     if pin is not None:
         check_pin(pin)
+        # Nothing is hashed for a profile that could not be added.
+        check_can_add(await list_profiles(ports, principal), name)
     pin_hash = await ports.pin_hasher.hash(pin) if pin is not None else None
     async with ports.uow() as uow:
         await uow.lock_account(principal.account_id)
@@ -82,22 +77,36 @@ async def create_profile(
 
 
 async def update_profile(
-    ports: Ports, principal: Principal, profile_id: ProfileId, changes: ProfileChanges
+    ports: Ports,
+    principal: Principal,
+    profile_id: ProfileId,
+    changes: ProfileChanges,
+    *,
+    ip: str | None = None,
 ) -> Profile:
+    """Rename, mark for kids, lock or unlock. A PIN set or removed needs the account password
+    (checked like a sign-in's: counted, throttled, wrong ones logged), is logged itself, and
+    leaves the wrong-PIN counts as they are: a new PIN lifts no pause."""
     name = clean_profile_name(changes.name) if changes.name is not None else None
     if changes.pin is not None:
         check_pin(changes.pin)
+    # Everything that needs no hashing first: a profile that is not there is 404 at once.
+    profile = _find(await list_profiles(ports, principal), profile_id)
+    pin_change = changes.pin is not None or (changes.remove_pin and profile.locked)
+    if pin_change:
+        await confirm_password(
+            ports,
+            principal,
+            changes.password,
+            purpose="change a profile's PIN",
+            field="password",
+            ip=ip,
+        )
     pin_hash = await ports.pin_hasher.hash(changes.pin) if changes.pin is not None else None
-    proven = changes.password is not None and await _password_is_right(
-        ports, principal, changes.password
-    )
     async with ports.uow() as uow:
         await uow.lock_account(principal.account_id)
         existing = await uow.profiles.for_account(principal.account_id)
         profile = _find(existing, profile_id)
-        pin_changes = pin_hash is not None or (changes.remove_pin and profile.pin_hash is not None)
-        if pin_changes and not proven:
-            await require_proof(uow, ports, principal)
         if name is not None:
             check_name_free(existing, name, keep=profile.id)
             profile.name = name
@@ -108,21 +117,28 @@ async def update_profile(
         elif pin_hash is not None:
             profile.pin_hash = pin_hash
         await uow.profiles.save(profile)
+        if pin_change:
+            device = await uow.devices.get(principal.account_id, principal.device_id)
+            await uow.events.add(
+                SecurityEvent(
+                    account_id=principal.account_id,
+                    kind=EventKind.PROFILE_PIN_CHANGED,
+                    at=ports.clock.now(),
+                    device_id=principal.device_id,
+                    device_name=device.name if device else None,
+                    session_id=principal.session_id,
+                    ip=ip,
+                    location=ports.geo.locate(ip),
+                    detail={
+                        "profile_id": profile.id,
+                        "profile_name": profile.name,
+                        "lock": "removed" if changes.remove_pin else "set",
+                    },
+                )
+            )
         await uow.commit()
-    if changes.remove_pin or pin_hash is not None:
-        await ports.pin_throttle.forget(profile.id)
     await account_changed(ports, principal.account_id)
     return profile
-
-
-async def _password_is_right(ports: Ports, principal: Principal, password: str) -> bool:
-    async with ports.reader() as uow:
-        account = await uow.accounts.get(principal.account_id)
-    if account is None:
-        raise InvalidToken()
-    if not await ports.hasher.verify(account.password_hash, password):
-        raise WrongPassword("The account password is not right.", field="password")
-    return True
 
 
 async def delete_profile(ports: Ports, principal: Principal, profile_id: ProfileId) -> None:

@@ -157,8 +157,10 @@ async def choose_title(
     """Who's watching what, checked: the profile's PIN when it is locked (wrong ones counted
     towards a pause), kids' titles for a kids profile; and the account's plan, for the limits."""
     profile, plan = await profile_and_plan(ports, principal, profile_id)
+    # Everything that needs no PIN first: no hashing for a title that is not there.
+    title = ports.catalogue.playable(title_id, kids=profile.kids)
     await require_pin(ports, principal, profile, pin)
-    return profile, plan, ports.catalogue.playable(title_id, kids=profile.kids)
+    return profile, plan, title
 
 
 async def profile_and_plan(

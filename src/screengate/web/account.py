@@ -9,7 +9,14 @@ from urllib.parse import quote, unquote, urlencode
 from litestar import Request, Response, get, post
 from litestar.params import Parameter, QueryParameter
 
-from screengate.domain.errors import DeviceNotFound, InvalidUntil, WeakPassword, WrongPassword
+from screengate.api.problems import retry_after
+from screengate.domain.errors import (
+    DeviceNotFound,
+    InvalidUntil,
+    TooManyAttempts,
+    WeakPassword,
+    WrongPassword,
+)
 from screengate.domain.ids import DeviceId
 from screengate.ports import Ports
 from screengate.services import accounts, sign_out, temporary
@@ -201,6 +208,16 @@ async def change_password(
             )
         status = 403 if isinstance(error, WrongPassword) else 422
         return page(request, "password.html", status=status, sign_out_all=everywhere, errors=errors)
+    except TooManyAttempts as error:
+        refused = page(
+            request,
+            "password.html",
+            status=429,
+            sign_out_all=everywhere,
+            errors=FormErrors(error.detail, {"current_password": error.detail}),
+        )
+        refused.headers.update(retry_after(error))
+        return refused
     query = {"password_changed": "true"}
     if receipt is not None:
         query["signed_out"] = str(len(receipt.devices))

@@ -53,11 +53,28 @@ def session_cookies(
     # The refresh token lives as long as the session may stay idle; the access token only
     # while it is valid, after which the refresh token gets a new one.
     idle = int(policy.idle_ttl / timedelta(seconds=1))
-    return [
+    cookies = [
         cookie(request, surface, surface.access_cookie, pair.access_token, pair.expires_in),
         cookie(request, surface, surface.refresh_cookie, pair.refresh_token, idle),
-        cookie(request, surface, surface.device_cookie, pair.device_id, DEVICE_COOKIE_SECONDS),
     ]
+    if pair.device_secret is not None:  # a sign-in: the device cookie gets the new secret
+        value = f"{pair.device_id}{_DEVICE_SEPARATOR}{pair.device_secret}"
+        cookies.append(
+            cookie(request, surface, surface.device_cookie, value, DEVICE_COOKIE_SECONDS)
+        )
+    return cookies
+
+
+def device_of(request: Request[Any, Any, Any], surface: Surface) -> tuple[str | None, str | None]:
+    """The (device id, device secret) this browser's device cookie holds, if any: what the
+    next sign-in sends to stay the same device (OWASP's device cookie)."""
+    value = request.cookies.get(surface.device_cookie) or ""
+    device_id, _, secret = value.partition(_DEVICE_SEPARATOR)
+    return device_id or None, secret or None
+
+
+# Ids and secrets are URL-safe base64 or UUIDs: neither has a dot.
+_DEVICE_SEPARATOR = "."
 
 
 def cleared_cookies(surface: Surface) -> list[Cookie]:

@@ -9,6 +9,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from screengate.api.deps import ports_of
+from screengate.api.problems import status_of
 from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
     DeviceLimit,
@@ -18,6 +19,7 @@ from screengate.domain.errors import (
     InvalidEmail,
     PasswordResetRequired,
     SecondFactorRequired,
+    ServerBusy,
     SignedOut,
     TooManyAttempts,
     UnknownPlan,
@@ -28,7 +30,7 @@ from screengate.domain.sessions import TokenPair
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out, two_step
 from screengate.web.banners import sign_in_banner
-from screengate.web.cookies import cleared_cookies, send_later, session_cookies
+from screengate.web.cookies import cleared_cookies, device_of, send_later, session_cookies
 from screengate.web.deps import WebKeys, current_choice
 from screengate.web.errors import go_to
 from screengate.web.forms import FormErrors, form_of, local_path
@@ -79,14 +81,14 @@ async def sign_in(
     email, next_url = form.get("email", ""), form.get("next")
     try:
         pair = await _start_session(request, ports, surface, email, form.get("password", ""), ip)
-    except TooManyAttempts as error:
+    except (TooManyAttempts, ServerBusy) as error:
         response = sign_in_form(
             request,
             surface,
             email=email,
             next_url=next_url,
             errors=FormErrors(error.detail),
-            status=429,
+            status=status_of(error),
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
@@ -218,13 +220,15 @@ async def _start_session(
     ip: str | None,
 ) -> TokenPair:
     user_agent = request.headers.get("user-agent")
+    device_id, device_secret = device_of(request, surface)
     return await auth.sign_in(
         ports,
         email=email,
         password=password,
         device_type=surface.device_type,
         device_name=device_name_for(ports, surface, user_agent),
-        device_id=request.cookies.get(surface.device_cookie),
+        device_id=device_id,
+        device_secret=device_secret,
         ip=ip,
         user_agent=user_agent,
     )

@@ -9,11 +9,12 @@ from litestar import Request, Response, post
 from litestar.params import Parameter
 
 from screengate.domain.errors import InvalidPasskey, PasskeyNotFound
+from screengate.domain.sessions import hash_token
 from screengate.domain.two_step import PendingDevice
 from screengate.ports import Ports
 from screengate.relying_party import relying_party
 from screengate.services import passkeys
-from screengate.web.cookies import send_later, session_cookies
+from screengate.web.cookies import device_of, send_later, session_cookies
 from screengate.web.entry import device_name_for
 from screengate.web.errors import go_to
 from screengate.web.forms import local_path
@@ -73,11 +74,13 @@ async def sign_in_with_passkey(
 ) -> dict[str, Any]:
     body = await _json(request)
     user_agent = request.headers.get("user-agent")
+    device_id, secret = device_of(request, surface)
     device = PendingDevice(
         surface.device_type.value,
         device_name_for(ports, surface, user_agent),
-        request.cookies.get(surface.device_cookie),
+        device_id,
         user_agent,
+        secret_hash=hash_token(secret) if secret else None,
     )
     pair = await passkeys.sign_in_with_passkey(
         ports, relying_party(request), _credential(body), device, ip

@@ -15,7 +15,9 @@ from screengate.domain.errors import (
     ProfileLocked,
     ProfileNameTaken,
     ProfileNotFound,
+    TooManyAttempts,
     TooManyPinAttempts,
+    WrongPassword,
 )
 from screengate.domain.ids import ProfileId
 from screengate.domain.profiles import MAX_PROFILES, Profile, check_pin
@@ -158,7 +160,11 @@ async def edit_profile_page(
 
 @post("/profiles/{profile_id:str}/edit")
 async def edit_profile(
-    request: Request[Any, Any, Any], ports: Ports, viewer: Viewer, profile_id: ProfilePath
+    request: Request[Any, Any, Any],
+    ports: Ports,
+    viewer: Viewer,
+    profile_id: ProfilePath,
+    ip: str | None,
 ) -> Response[Any]:
     profile = await _profile(ports, viewer, profile_id)
     form = await form_of(request)
@@ -167,18 +173,33 @@ async def edit_profile(
     try:
         pin = _new_pin(form) if lock == "set" else None
         changes = ProfileChanges(
-            name=form.get("name", ""), kids="kids" in form, pin=pin, remove_pin=lock == "remove"
+            name=form.get("name", ""),
+            kids="kids" in form,
+            pin=pin,
+            remove_pin=lock == "remove",
+            password=form.get("password") or None,
         )
-        await profiles.update_profile(ports, viewer.principal, profile.id, changes)
-    except FORM_ERRORS as error:
-        return page(
+        await profiles.update_profile(ports, viewer.principal, profile.id, changes, ip=ip)
+    except (*FORM_ERRORS, WrongPassword, TooManyAttempts) as error:
+        errors = FormErrors.of(error, default_field="name")
+        if isinstance(error, WrongPassword | TooManyAttempts):
+            said = (
+                error.detail
+                if isinstance(error, TooManyAttempts)
+                else "Enter your account password to set, change or remove the PIN."
+            )
+            errors = FormErrors(said, {"password": said})
+        # The password is never sent back into the page.
+        refused = page(
             request,
             "profile_form.html",
             status=status_of(error),
             profile=profile,
-            form=form,
-            errors=FormErrors.of(error, default_field="name"),
+            form={k: v for k, v in form.items() if k != "password"},
+            errors=errors,
         )
+        refused.headers.update(retry_after(error))
+        return refused
     return go_to(request, "/profiles/manage")
 
 

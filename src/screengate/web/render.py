@@ -148,6 +148,11 @@ def describe(event: SecurityEvent) -> str:
                 f": PIN entry paused for {wait_in_words(wait)}" if isinstance(wait, int) else ""
             )
             return f"Too many wrong PINs for {detail.get('profile_name')}'s profile{paused}"
+        case EventKind.PASSWORD_CHECK_FAILED:
+            return f"Wrong password given on {device} to {detail.get('for', 'make a change')}"
+        case EventKind.PROFILE_PIN_CHANGED:
+            done = "removed" if detail.get("lock") == "removed" else "set"
+            return f"PIN {done} for {detail.get('profile_name')}'s profile on {device}"
         case EventKind.MAIL_QUEUED:
             return _mail_line(event)
         case EventKind.MAIL_LINK_OPENED:

@@ -40,7 +40,8 @@ class Surface:
 
     @property
     def device_cookie(self) -> str:
-        # Not a credential: the device id, sent back at sign-in to stay one entry in the list.
+        # The device id and its secret, sent back at sign-in to stay one entry in the list and
+        # be judged as the account's own device: no session, but keep it HttpOnly all the same.
         return f"{self.cookie_prefix}device"
 
     def url(self, path: str) -> str:

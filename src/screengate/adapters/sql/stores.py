@@ -689,6 +689,7 @@ def _challenge_values(challenge: Challenge) -> dict[str, Any]:
         "device_name": device.name if device else None,
         "device_id": device.device_id if device else None,
         "user_agent": device.user_agent if device else None,
+        "device_secret_hash": device.secret_hash if device else None,
         "webauthn": challenge.webauthn,
         "failures": challenge.failures,
         "used_at": challenge.used_at,
@@ -698,7 +699,13 @@ def _challenge_values(challenge: Challenge) -> dict[str, Any]:
 def _challenge(row: Row[Any]) -> Challenge:
     device = None
     if row.device_type is not None:
-        device = PendingDevice(row.device_type, row.device_name, row.device_id, row.user_agent)
+        device = PendingDevice(
+            row.device_type,
+            row.device_name,
+            row.device_id,
+            row.user_agent,
+            row.device_secret_hash,
+        )
     return Challenge(
         token_hash=row.token_hash,
         kind=ChallengeKind(row.kind),
@@ -805,6 +812,7 @@ def _device_values(device: Device) -> dict[str, Any]:
         "last_activity_at": activity.at if activity else None,
         "last_activity_profile_id": activity.profile_id if activity else None,
         "last_activity_title_id": activity.title_id if activity else None,
+        "secret_hash": device.secret_hash,
     }
 
 
@@ -824,6 +832,7 @@ def _device(row: Row[Any]) -> Device:
         created_at=row.created_at,
         user_agent=row.user_agent,
         last_activity=activity,
+        secret_hash=row.secret_hash,
     )
 
 

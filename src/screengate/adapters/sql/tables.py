@@ -114,6 +114,8 @@ devices = Table(
     Column("last_activity_at", UtcDateTime, nullable=True),
     Column("last_activity_profile_id", String, nullable=True),
     Column("last_activity_title_id", String, nullable=True),
+    # sha256 of the device's secret (256 random bits), as tokens are kept.
+    Column("secret_hash", String, nullable=True),
     Index("ix_devices_account_id", "account_id"),
 )
 
@@ -407,6 +409,7 @@ sign_in_challenges = Table(
     Column("device_name", String, nullable=True),
     Column("device_id", String, nullable=True),
     Column("user_agent", Text, nullable=True),
+    Column("device_secret_hash", String, nullable=True),
     Column("webauthn", String, nullable=True),
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("used_at", UtcDateTime, nullable=True),

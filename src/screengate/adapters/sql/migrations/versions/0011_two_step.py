@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("device_name", sa.String(), nullable=True),
         sa.Column("device_id", sa.String(), nullable=True),
         sa.Column("user_agent", sa.Text(), nullable=True),
+        sa.Column("device_secret_hash", sa.String(), nullable=True),
         sa.Column("webauthn", sa.String(), nullable=True),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
         sa.Column("used_at", Timestamp, nullable=True),
