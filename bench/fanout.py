@@ -80,6 +80,8 @@ SEEDING_ENV = {
     "SCREENGATE_SIGN_IN_LIMIT_PER_ACCOUNT": "1000000/minute",
     # Every simulated device connects from 127.0.0.1: lift that one address's stream budget.
     "SCREENGATE_EVENT_STREAMS_PER_ADDRESS": "1000000",
+    # Ten thousand devices of one account, far past the default cap of 100.
+    "SCREENGATE_MAX_DEVICES_PER_ACCOUNT": "1000000",
 }
 SEED_BATCH = 500  # devices written per transaction
 DEVICE_TYPES = ("smart_tv", "phone", "tablet", "game_console", "streaming_stick", "pc_app")

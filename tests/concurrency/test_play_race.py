@@ -22,6 +22,8 @@ FAST_ARGON2 = {
     "SCREENGATE_ARGON2_PARALLELISM": "1",
     "SCREENGATE_SIGN_IN_LIMIT_PER_CLIENT": "10000/minute",
     "SCREENGATE_SIGN_IN_CONCURRENCY_PER_CLIENT": "1000",
+    # Two hundred devices of one household: past the default cap of 100 per account.
+    "SCREENGATE_MAX_DEVICES_PER_ACCOUNT": "1000",
 }
 REDIS_ENV = "SCREENGATE_TEST_REDIS_URL"
 
