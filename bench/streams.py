@@ -31,12 +31,14 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench import reference as reference_app
+from bench import roundtrips
 from bench.databases import Backend, postgres_backend, postgres_url_from_env, sqlite_backend
 from bench.load import GRACE_SECONDS, ROOT, HttpRequest
 from bench.loadgen_devices import DRAIN_SECONDS, WARMUP_CAP_SECONDS
@@ -328,12 +330,16 @@ def _bearer(token: str) -> dict[str, str]:
 
 # --- starts and heartbeats, interleaved ----------------------------------------------------------
 
-KINDS = ("healthz", "starts", "heartbeats")
+KINDS = ("healthz", "starts", "heartbeats", "ref_starts", "ref_heartbeats")
 LABELS = {
     "healthz": "GET /healthz (bare)",
     "starts": "POST /v1/streams (Play)",
     "heartbeats": "POST /v1/streams/{id}/heartbeat",
+    "ref_starts": "reference: Play",
+    "ref_heartbeats": "reference: heartbeat",
 }
+# Each of screengate's measurements beside its reference's (bench/reference.py).
+REFERENCE_OF = {"starts": "ref_starts", "heartbeats": "ref_heartbeats"}
 
 
 @dataclass(frozen=True)
@@ -344,50 +350,82 @@ class Summary(MedianOverRounds):
     rounds: tuple[Round, ...]
     ratio: float | None  # median of per-round ratios of 2xx/s to the bare endpoint's
     cpu_ratio: float | None  # the bare endpoint's CPU per request over this one's, median
+    # Of 2xx/s and of CPU per request, to the reference's same measurement, round by round.
+    reference_ratio: float | None = None
+    reference_cpu_ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    """The reference server (bench/reference.py) on the same store, and its devices."""
+
+    server: RunningServer
+    devices: Sequence[Device]
 
 
 def measure_store(
-    store: str, server: RunningServer, devices: Sequence[Device], schedule: Schedule
+    store: str,
+    server: RunningServer,
+    devices: Sequence[Device],
+    schedule: Schedule,
+    reference: ReferenceRun | None = None,
 ) -> list[Summary]:
+    kinds = KINDS if reference is not None else KINDS[:3]
     done: dict[tuple[int, str], list[Round]] = {
-        (level, kind): [] for level in schedule.levels for kind in KINDS
+        (level, kind): [] for level in schedule.levels for kind in kinds
     }
     for round_number in range(1, schedule.rounds + 1):
         for level in schedule.levels:
             if round_number > schedule.rounds_for(level):
                 continue
-            clients = devices[:level]
             seconds = schedule.seconds(level)
-            for kind in KINDS:
+            for kind in kinds:
+                target, clients = server, devices[:level]
+                if kind.startswith("ref_") and reference is not None:
+                    target, clients = reference.server, reference.devices[:level]
                 if kind == "healthz":
                     requests = [HttpRequest("GET", "/healthz")] * level
-                elif kind == "starts":
+                elif kind.endswith("starts"):
                     requests = [d.play() for d in clients]
                 else:
                     # Each device's last admitted Play is its live stream: it heartbeats that.
-                    plays = done[(level, "starts")][-1]
+                    plays = done[(level, kind.replace("heartbeats", "starts"))][-1]
                     streams = [_stream_id(body) for body in plays.last_bodies]
                     requests = [d.heartbeat(s) for d, s in zip(clients, streams, strict=True)]
                 one = run_load(
-                    server,
+                    target,
                     requests,
                     warmup=schedule.warmup,
                     duration=seconds,
-                    keep_bodies=kind == "starts",
+                    keep_bodies=kind.endswith("starts"),
                 )
                 done[(level, kind)].append(one)
                 _progress(store, round_number, schedule.rounds_for(level), level, kind, one)
     summaries = []
     for level in schedule.levels:
         bare = done[(level, "healthz")]
-        for kind in KINDS:
+        for kind in kinds:
             mine = done[(level, kind)]
-            if kind == "healthz":
-                ratio = cpu_ratio = None
-            else:
+            ratio = cpu_ratio = to_reference = to_reference_cpu = None
+            if kind != "healthz":
                 ratio = median_ratio(mine, bare, lambda r: r.per_second)
                 cpu_ratio = median_ratio(mine, bare, requests_per_cpu_second)
-            summaries.append(Summary(store, level, kind, tuple(mine), ratio, cpu_ratio))
+            if kind in REFERENCE_OF and (level, REFERENCE_OF[kind]) in done:
+                theirs = done[(level, REFERENCE_OF[kind])]
+                to_reference = median_ratio(mine, theirs, lambda r: r.per_second)
+                to_reference_cpu = median_ratio(mine, theirs, requests_per_cpu_second)
+            summaries.append(
+                Summary(
+                    store,
+                    level,
+                    kind,
+                    tuple(mine),
+                    ratio,
+                    cpu_ratio,
+                    to_reference,
+                    to_reference_cpu,
+                )
+            )
     return summaries
 
 
@@ -512,6 +550,7 @@ class Outcome:
     summaries: list[Summary]
     vanishes: list[Vanish]
     skipped: list[str]
+    trips: list[tuple[str, roundtrips.Count]] = field(default_factory=list)
 
 
 def stores(chosen: Sequence[str], scratch: Path, skipped: list[str]) -> Iterator[Store]:
@@ -563,18 +602,37 @@ def run(chosen: Sequence[str], schedule: Schedule, scratch: Path) -> Outcome:
     summaries: list[Summary] = []
     vanishes: list[Vanish] = []
     skipped: list[str] = []
+    trips: list[tuple[str, roundtrips.Count]] = []
     for store in stores(chosen, scratch, skipped):
         slug = store.name.lower().replace(" + ", "-")
         with store.backend as backend:
-            with serve(backend.url, scratch / f"streams-{slug}.log", env=store.env) as server:
+            with (
+                serve(backend.url, scratch / f"streams-{slug}.log", env=store.env) as server,
+                reference_app.serve(
+                    _reference_url(backend.url, scratch, slug),
+                    scratch / f"reference-{slug}.log",
+                ) as reference_server,
+            ):
                 started = time.monotonic()
                 devices = seed(server, max(schedule.levels))
+                theirs = [
+                    Device(token, "reference-profile")
+                    for token in reference_app.seed_devices(reference_server, max(schedule.levels))
+                ]
                 print(
                     f"[streams {store.name}] {len(devices)} devices signed in on "
                     f"{server.base_url} in {time.monotonic() - started:.1f} s",
                     file=sys.stderr,
                 )
-                summaries += measure_store(store.name, server, devices, schedule)
+                summaries += measure_store(
+                    store.name,
+                    server,
+                    devices,
+                    schedule,
+                    ReferenceRun(reference_server, theirs),
+                )
+            trips.append((store.name, roundtrips.count(backend.url, store.env)))
+            print(f"[streams {store.name}] round trips: {trips[-1][1]}", file=sys.stderr)
             short = store.env | {
                 "SCREENGATE_STREAM_HEARTBEAT_SECONDS": str(SHORT_HEARTBEAT_SECONDS),
                 "SCREENGATE_STREAM_LEASE_SECONDS": str(SHORT_LEASE_SECONDS),
@@ -588,7 +646,15 @@ def run(chosen: Sequence[str], schedule: Schedule, scratch: Path) -> Outcome:
                     file=sys.stderr,
                 )
                 vanishes.append(vanish)
-    return Outcome(summaries, vanishes, skipped)
+    return Outcome(summaries, vanishes, skipped, trips)
+
+
+def _reference_url(url: str, scratch: Path, slug: str) -> str:
+    """The reference's store: the same PostgreSQL database (its own tables), or a SQLite file
+    of its own beside screengate's."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{scratch / f'reference-{slug}.db'}"
+    return url
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -600,14 +666,42 @@ HEADERS = (
     "2xx/s",
     "Rounds (min-max)",
     "vs bare",
+    "vs reference",
     "p50",
     "p99",
     "CPU/req",
     "vs bare (CPU)",
+    "vs reference (CPU)",
     "409s",
     "Other non-2xx",
 )
-ALIGN = "lrlrrrrrrrrr"
+ALIGN = "lrlrrrrrrrrrrr"
+
+TRIPS_HEADERS = (
+    "Store",
+    "Play: round trips",
+    "pool checkouts",
+    "Heartbeat: round trips",
+    "pool checkouts",
+    "Reference: Play / heartbeat",
+)
+TRIPS_ALIGN = "lrrrrr"
+
+
+def trips_rows(trips: Sequence[tuple[str, roundtrips.Count]]) -> list[list[str]]:
+    reference = f"{roundtrips.REFERENCE['play']} / {roundtrips.REFERENCE['heartbeat']}"
+    return [
+        [
+            store,
+            f"{c.play:.1f}",
+            f"{c.play_checkouts:.1f}",
+            f"{c.heartbeat:.1f}",
+            f"{c.heartbeat_checkouts:.1f}",
+            reference,
+        ]
+        for store, c in trips
+    ]
+
 
 VANISH_HEADERS = (
     "Store",
@@ -634,10 +728,12 @@ def rows(summaries: Sequence[Summary]) -> list[list[str]]:
                 max(r.per_second for r in s.rounds),
             ),
             percent(s.ratio),
+            percent(s.reference_ratio),
             millis(s.p50_ms),
             millis(s.p99_ms),
             millis(s.cpu_ms_per_request),
             percent(s.cpu_ratio),
+            percent(s.reference_cpu_ratio),
             str(sum(r.conflicts for r in s.rounds)),
             str(sum(r.other_failures for r in s.rounds)),
         ]
@@ -709,7 +805,28 @@ def document(schedule: Schedule, outcome: Outcome, context: str) -> str:
         '"vs bare" is the median of per-round ratios to `GET /healthz`; CPU/req is the '
         "server's CPU time (all its threads; not PostgreSQL's or Redis's) per 2xx answer.",
         "",
+        "- The reference (`bench/reference.py`): Litestar and the raw driver (asyncpg on "
+        "PostgreSQL, aiosqlite on SQLite), tokens in a dict, the same admission (BEGIN; SELECT "
+        "... FOR UPDATE; count live; end the device's own; INSERT; COMMIT) and a one-statement "
+        "heartbeat (`UPDATE ... RETURNING`), served by Granian with one worker and measured in "
+        'the same rounds, on the same store, at the same concurrency. "vs reference" is the '
+        "median of per-round ratios of screengate's 2xx/s (and of its requests per CPU second) "
+        "to the reference's; the reference rows show theirs to the bare endpoint.",
+        "",
         markdown_table(HEADERS, rows(outcome.summaries), ALIGN),
+        "",
+        "### SQL round trips per request",
+        "",
+        "Counted on screengate's own engine, in process (`bench/roundtrips.py`): statements "
+        "(SQLAlchemy `before_cursor_execute`), BEGIN/COMMIT/ROLLBACK sent by the driver (on "
+        "SQLite the BEGIN IMMEDIATE is a statement; an autocommitted statement sends neither). "
+        "Pool checkouts are shown apart: a connection is pinged on checkout (one more round "
+        "trip) only after 10 s idle, never under load. Averages over "
+        f"{roundtrips.REQUESTS} Plays (each replacing the device's own stream) and "
+        f"{roundtrips.REQUESTS} heartbeats, after one of each to warm up. Redis commands are "
+        "not counted.",
+        "",
+        markdown_table(TRIPS_HEADERS, trips_rows(outcome.trips), TRIPS_ALIGN),
         "",
         "### The screen a vanished device keeps",
         "",

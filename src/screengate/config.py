@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # sqlite+aiosqlite:///path, postgresql+asyncpg://user@host/db, or memory:// for tests.
     database_url: str = "sqlite+aiosqlite:///./var/screengate.db"
     redis_url: str | None = None
+    # PostgreSQL: connections each worker keeps (and as many again when busy). A request waits
+    # at most database_pool_timeout_seconds for one, then answers 503 server_busy with
+    # Retry-After, rather than queueing without bound.
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -177,6 +177,21 @@ class StreamStore(Protocol):
         False when it is not this session's, has ended, or expired before `now`."""
 
 
+class StreamRenewals(Protocol):
+    async def renew_while_signed_in(
+        self,
+        account_id: AccountId,
+        session_id: SessionId,
+        stream_id: StreamId,
+        *,
+        expires_at: datetime,
+        now: datetime,
+    ) -> bool:
+        """The heartbeat in one statement, outside any unit of work: extend a live stream of
+        this session only while the session itself is live in the store. False when the
+        stream is not this session's, has ended or expired, or the session is signed out."""
+
+
 class DownloadStore(Protocol):
     async def add(self, download: Download) -> None: ...
 
@@ -669,6 +684,12 @@ class RevocationView(Protocol):
 
     def revoke(self, session_ids: Iterable[SessionId]) -> None: ...
 
+    async def read_through(
+        self, token_hash: str, read: Callable[[], Awaitable[Principal]]
+    ) -> Principal:
+        """`read()`'s principal (the store's), one read shared by concurrent checks of this
+        token; never one that began before a revocation this instance has heard of."""
+
     @property
     def caching(self) -> bool:
         """Whether checks may be answered from this instance's cache right now."""
@@ -786,5 +807,7 @@ class Ports:
     receipt_wait: float = 1.0
     # None: slots are admitted in the store's own transaction (row lock / BEGIN IMMEDIATE).
     leases: StreamLeases | None = None
+    # None: a heartbeat renews in a unit of work (which confirms the session like any write).
+    renewals: StreamRenewals | None = None
     # None: nothing is mailed (unit tests of other use cases).
     mail: MailPorts | None = None

@@ -62,6 +62,7 @@ from screengate.ports import (
     MailPorts,
     Ports,
     Presence,
+    StreamRenewals,
     UnitOfWorkFactory,
 )
 from screengate.services.acting import confirmed_writes
@@ -82,7 +83,7 @@ async def open_ports(
 ) -> AsyncIterator[Ports]:
     """Build every adapter for these settings, and close what needs closing afterwards.
     `send_mail`: run the outbox's sender meanwhile (the server does; a CLI command does not)."""
-    async with _store(settings) as (uow, reader), _redis(settings) as redis:
+    async with _store(settings) as (uow, reader, renewals), _redis(settings) as redis:
         hasher = Argon2PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
@@ -232,6 +233,7 @@ async def open_ports(
                 ),
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
+                renewals=renewals,
                 mail=mail,
             )
 
@@ -360,17 +362,21 @@ def _common() -> Container[str]:
 @asynccontextmanager
 async def _store(
     settings: Settings,
-) -> AsyncIterator[tuple[UnitOfWorkFactory, UnitOfWorkFactory]]:
-    """(for writers, for readers) on one store."""
+) -> AsyncIterator[tuple[UnitOfWorkFactory, UnitOfWorkFactory, StreamRenewals | None]]:
+    """(for writers, for readers, for heartbeats in one statement) on one store."""
     if settings.is_memory:
         memory = memory_unit_of_work_factory()
-        yield memory, memory
+        yield memory, memory, None
         return
-    from screengate.adapters.sql.uow import create_engine_for, sql_unit_of_work_factory
+    from screengate.adapters.sql.uow import create_engine_for, sql_stores
 
-    engine = create_engine_for(settings.database_url)
+    engine = create_engine_for(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
+    )
     try:
-        yield sql_unit_of_work_factory(engine), sql_unit_of_work_factory(engine, read_only=True)
+        yield sql_stores(engine)
     finally:
         await engine.dispose()
 

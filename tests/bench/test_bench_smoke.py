@@ -11,8 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # The whole run: server start, seeding at production argon2 cost, 4 measurements; then the
 # streams (bench/streams.py): two more servers, 6 measurements and a 3 s lease running out;
-# then the fan-out (bench/fanout.py): one more server and 200 listening devices.
-SECONDS = 100
+# then the fan-out (bench/fanout.py): one more server and 200 listening devices. The streams
+# also run the reference app (bench/reference.py) beside screengate and count SQL round trips.
+SECONDS = 180
 
 EXPECTED_ROWS = (
     "GET /healthz (bare)",
@@ -30,8 +31,11 @@ EXPECTED_STREAM_ROWS = [
         "GET /healthz (bare)",
         "POST /v1/streams (Play)",
         "POST /v1/streams/{id}/heartbeat",
+        "reference: Play",
+        "reference: heartbeat",
     )
 ]
+TRIPS_HEADING = "### SQL round trips per request"
 
 
 def run_quick_bench() -> str:
@@ -79,12 +83,22 @@ def test_the_quick_benchmark_prints_a_row_per_hot_path_with_figures() -> None:
     assert "built-in asyncio client" in output
     assert "SQLite: GET /v1/auth/session" in output
 
-    throughput, _, vanished = streams.partition("### The screen a vanished device keeps")
+    streams, _, vanished = streams.partition("### The screen a vanished device keeps")
+    throughput, _, trips = streams.partition(TRIPS_HEADING)
     stream_rows = table_rows(throughput)
     assert [row[1:3] for row in stream_rows] == EXPECTED_STREAM_ROWS
     for row in stream_rows:
         assert float(row[3].replace(",", "")) > 0, row
         assert row[-2:] == ["0", "0"], f"409s or other non-2xx answers in {row}"
+    for row in stream_rows:
+        if row[2] in ("POST /v1/streams (Play)", "POST /v1/streams/{id}/heartbeat"):
+            assert row[6].endswith("%"), f"no ratio to the reference in {row}"
+    [counted] = table_rows(trips)
+    play_trips, heartbeat_trips = float(counted[1]), float(counted[3])
+    assert play_trips >= 1, counted
+    assert heartbeat_trips >= 1, counted
+    assert counted[-1] == "6 / 1", counted
+
     [vanish] = table_rows(vanished)
     assert vanish[-1] == "PASS", vanish
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -42,6 +43,10 @@ class LocalRevocationView:
         # Sessions revoked lately: a store read racing a sign-out must not re-cache its session.
         self._revoked: dict[SessionId, None] = {}
         self._touched: dict[SessionId, datetime] = {}
+        # Bumped by every revocation and every clear: a store read begun at an older
+        # generation may have read a session this instance has since heard was signed out.
+        self._generation = 0
+        self._flights: dict[str, tuple[int, asyncio.Future[Principal]]] = {}
 
     def get(self, token_hash: str) -> Principal | None:
         if not self.caching:
@@ -53,6 +58,37 @@ class LocalRevocationView:
             and time.monotonic() - self._cached_at.get(token_hash, 0.0) > self._max_age
         )
         return None if stale else principal
+
+    async def read_through(
+        self, token_hash: str, read: Callable[[], Awaitable[Principal]]
+    ) -> Principal:
+        """`read()`'s principal, one store read shared by the checks of this token meanwhile.
+
+        When a token is not cached (first use, expiry of the cached entry, a bus reconnect),
+        every request in flight used to read the store for it. A request joins a read only if
+        it began after this instance's last revocation, and a principal whose session was
+        revoked while it was read is read again rather than handed out, so nothing revoked here
+        is ever accepted. The read runs as its own task: a caller that goes away does not cancel
+        it for the others. While the cache is not trusted (no bus), every check reads alone.
+        """
+        if not self.caching:
+            return await read()
+        generation = self._generation
+        flight = self._flights.get(token_hash)
+        if flight is not None and flight[0] == generation:
+            principal = await asyncio.shield(flight[1])
+        else:
+            task: asyncio.Future[Principal] = asyncio.ensure_future(read())
+            task.add_done_callback(_retrieve)
+            self._flights[token_hash] = (generation, task)
+            try:
+                principal = await asyncio.shield(task)
+            finally:
+                if self._flights.get(token_hash, (0, None))[1] is task:
+                    del self._flights[token_hash]
+        if principal.session_id in self._revoked:
+            return await read()  # signed out meanwhile: the store now says so
+        return principal
 
     def trust_cache(self, trusted: bool) -> None:
         """Whatever was cached may have missed a sign-out while untrusted: forget it all."""
@@ -70,6 +106,7 @@ class LocalRevocationView:
         self._tokens_of.setdefault(principal.session_id, set()).add(token_hash)
 
     def revoke(self, session_ids: Iterable[SessionId]) -> None:
+        self._generation += 1
         for session_id in session_ids:
             self._revoked[session_id] = None
             self._touched.pop(session_id, None)
@@ -88,6 +125,7 @@ class LocalRevocationView:
 
     def clear(self) -> None:
         """Forget every cached principal: used when the bus may have missed messages."""
+        self._generation += 1
         self._principals.clear()
         self._tokens_of.clear()
         self._cached_at.clear()
@@ -101,6 +139,12 @@ class LocalRevocationView:
             tokens.discard(token_hash)
             if not tokens:
                 del self._tokens_of[principal.session_id]
+
+
+def _retrieve(task: asyncio.Future[Principal]) -> None:
+    """Mark a shared read's exception as seen, even when every caller went away."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _trim(entries: dict[SessionId, _V], bound: int) -> None:

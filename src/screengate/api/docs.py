@@ -17,7 +17,8 @@ _DESCRIPTIONS = {
     422: "Validation error (`errors` lists the fields)",
     429: "Too many attempts (`too_many_attempts`, `too_many_pin_attempts`) or open event "
     "streams (`too_many_event_streams`); see Retry-After",
-    503: "Busy: every place for password hashing is taken (`server_busy`); see Retry-After",
+    503: "Busy: every place for password hashing, or every database connection, is taken "
+    "(`server_busy`); see Retry-After",
 }
 
 

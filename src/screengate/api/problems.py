@@ -13,6 +13,7 @@ from litestar.types import ExceptionHandlersMap
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from screengate.api.schemas import Problem
 from screengate.domain import errors
@@ -185,6 +186,14 @@ def unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[b
     )
 
 
+def busy(request: Request[Any, Any, Any], _: PoolTimeout) -> Response[bytes]:
+    # Every database connection stayed taken for the pool's whole timeout: the request gave up
+    # before writing anything (it never had a connection). The same answer as a full hashing
+    # queue: 503 server_busy with Retry-After.
+    log.warning("server_busy", path=request.url.path, waited_for="database connection")
+    return domain_error(request, errors.ServerBusy(1))
+
+
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     # Never echo the exception: it may hold request data. The log line has the type and path.
     log.error(
@@ -198,6 +207,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_error,
     RedisConnectionError: unavailable,
     RedisTimeoutError: unavailable,
+    PoolTimeout: busy,
     OperationalError: unavailable,
     InterfaceError: unavailable,
     ConnectionError: unavailable,

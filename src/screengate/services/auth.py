@@ -452,9 +452,11 @@ async def authenticate(ports: Ports, access_token: str, ip: str | None = None) -
     token_hash = hash_token(access_token)
     principal = ports.revocations.get(token_hash)
     if principal is None:
-        principal = await _principal_from_store(ports, token_hash, now)
+        principal = await ports.revocations.read_through(
+            token_hash, lambda: _principal_from_store(ports, token_hash, now)
+        )
         ports.revocations.put(token_hash, principal)
-    elif principal.expires_at <= now:
+    if principal.expires_at <= now:  # a shared read's principal too
         raise TokenExpired()
     if ports.revocations.due_for_touch(principal.session_id, now):
         async with ports.uow() as uow:

@@ -111,6 +111,12 @@ async def heartbeat(ports: Ports, principal: Principal, stream_id: StreamId) -> 
             principal.account_id, principal.session_id, stream_id, expires_at=expires_at, now=now
         ):
             return expires_at
+    elif ports.renewals is not None:
+        # One statement that also requires the session to be live: nothing after a sign-out.
+        if await ports.renewals.renew_while_signed_in(
+            principal.account_id, principal.session_id, stream_id, expires_at=expires_at, now=now
+        ):
+            return expires_at
     else:
         try:
             async with ports.uow() as uow:

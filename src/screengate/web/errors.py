@@ -11,10 +11,17 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from screengate.api.problems import http_error as http_problem
 from screengate.api.problems import retry_after, status_of
-from screengate.domain.errors import DomainError, InvalidToken, ReauthRequired, SignedOut
+from screengate.domain.errors import (
+    DomainError,
+    InvalidToken,
+    ReauthRequired,
+    ServerBusy,
+    SignedOut,
+)
 from screengate.web.confirm import asked_to_confirm
 from screengate.web.cookies import cleared_cookies
 from screengate.web.deps import GrownUpNeeded
@@ -118,6 +125,11 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         response.headers.update(error.headers or {})  # a 408's Connection: close, say
         return response
 
+    def busy(request: Request[Any, Any, Any], _: PoolTimeout) -> Response[Any]:
+        # Every database connection stayed taken for the pool's timeout: nothing was written.
+        log.warning("server_busy", path=request.url.path, waited_for="database connection")
+        return domain_error(request, ServerBusy(1))
+
     def internal(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
         log.error(
             "web_error", path=request.url.path, error_type=type(error).__name__, exc_info=error
@@ -140,6 +152,7 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         PermissionDeniedException: forbidden,
         NotFoundException: not_found,
         HTTPException: http_error,
+        PoolTimeout: busy,
         Exception: internal,
     }
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import select
+from sqlalchemy import Update, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from screengate.adapters.sql.engine import READ_ONLY, create_engine_for
@@ -24,8 +25,8 @@ from screengate.adapters.sql.stores import (
     SqlStreamStore,
     SqlTwoStepStore,
 )
-from screengate.adapters.sql.tables import accounts
-from screengate.domain.ids import AccountId
+from screengate.adapters.sql.tables import accounts, sessions, streams
+from screengate.domain.ids import AccountId, SessionId, StreamId
 from screengate.ports import (
     AccountStore,
     CredentialStore,
@@ -41,7 +42,13 @@ from screengate.ports import (
     TwoStepStore,
 )
 
-__all__ = ["SqlUnitOfWork", "create_engine_for", "sql_unit_of_work_factory"]
+__all__ = [
+    "SqlStreamRenewals",
+    "SqlUnitOfWork",
+    "create_engine_for",
+    "sql_stores",
+    "sql_unit_of_work_factory",
+]
 
 
 # Past this, a writer gives up rather than wait on (most likely) a unit of work opened inside
@@ -154,13 +161,97 @@ class SqlUnitOfWork:
         return self._connection
 
 
+# Built once: a heartbeat only binds its values (building the statement each time was about a
+# third of its Python-side cost).
+_RENEW = (
+    update(streams)
+    .where(
+        streams.c.id == bindparam("b_stream_id"),
+        streams.c.session_id == bindparam("b_session_id"),
+        streams.c.ended_at.is_(None),
+        streams.c.expires_at > bindparam("b_now"),
+        exists().where(
+            sessions.c.id == bindparam("b_session_id"),
+            sessions.c.account_id == bindparam("b_account_id"),
+            sessions.c.signed_out_at.is_(None),
+        ),
+    )
+    .values(expires_at=bindparam("b_expires_at"))
+    .returning(streams.c.id)
+)
+
+
+class SqlStreamRenewals:
+    """ports.StreamRenewals: the heartbeat as one autocommitted `UPDATE ... RETURNING`.
+
+    The session's liveness is part of the statement's WHERE, so a heartbeat needs no unit of
+    work (no BEGIN, no account lock, no session read, no COMMIT) and still writes nothing for a
+    signed-out device: a sign-out marks the session and ends its streams in one transaction. On
+    PostgreSQL, a heartbeat whose row that sign-out has already ended waits for it and then
+    finds the stream ended (the row is re-checked after the lock); one that updates the row
+    first commits at once, before the sign-out can end that stream and answer. On SQLite the
+    statement and the sign-out are each a whole write transaction, one after the other.
+    """
+
+    def __init__(self, engine: AsyncEngine, writers: asyncio.Lock | None) -> None:
+        self._engine = engine
+        self._writers = writers
+
+    async def renew_while_signed_in(
+        self,
+        account_id: AccountId,
+        session_id: SessionId,
+        stream_id: StreamId,
+        *,
+        expires_at: datetime,
+        now: datetime,
+    ) -> bool:
+        values = {
+            "b_stream_id": stream_id,
+            "b_session_id": session_id,
+            "b_account_id": account_id,
+            "b_expires_at": expires_at,
+            "b_now": now,
+        }
+
+        if self._writers is None:
+            return await self._run(_RENEW, values)
+        # SQLite: in this process's queue of writers, like a unit of work that writes.
+        async with asyncio.timeout(WRITER_WAIT_SECONDS):
+            await self._writers.acquire()
+        try:
+            return await self._run(_RENEW, values)
+        finally:
+            self._writers.release()
+
+    async def _run(self, statement: Update, values: dict[str, object]) -> bool:
+        async with self._engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            found = (await autocommit.execute(statement, values)).first()
+        return found is not None
+
+
+def sql_stores(
+    engine: AsyncEngine,
+) -> tuple[Callable[[], SqlUnitOfWork], Callable[[], SqlUnitOfWork], SqlStreamRenewals]:
+    """(Ports.uow, Ports.reader, Ports.renewals) on one engine; on SQLite the writers and the
+    heartbeats share one queue."""
+    writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    return (
+        sql_unit_of_work_factory(engine, writers=writers),
+        sql_unit_of_work_factory(engine, read_only=True),
+        SqlStreamRenewals(engine, writers),
+    )
+
+
 def sql_unit_of_work_factory(
-    engine: AsyncEngine, *, read_only: bool = False
+    engine: AsyncEngine, *, read_only: bool = False, writers: asyncio.Lock | None = None
 ) -> Callable[[], SqlUnitOfWork]:
     """What Ports.uow (or, read_only, Ports.reader) wants: a fresh unit of work per call,
     all on one engine (and its pool)."""
 
-    writers = asyncio.Lock() if engine.dialect.name == "sqlite" and not read_only else None
+    if writers is None and engine.dialect.name == "sqlite" and not read_only:
+        writers = asyncio.Lock()
 
     def new_unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, read_only=read_only, writers=writers)
