@@ -23,9 +23,11 @@ from screengate.api import (
     downloads,
     events,
     health,
+    passkeys,
     profiles,
     recovery,
     streams,
+    two_step,
 )
 from screengate.api.deps import client_ip, ports_of, resolve_in_turn
 from screengate.api.problems import EXCEPTION_HANDLERS
@@ -68,6 +70,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             recovery.router,
             recovery.email_router,
             account.router,
+            two_step.router,
+            passkeys.router,
             devices.router,
             device_codes.temporary_sign_ins,
             device_codes.device_authorizations,

@@ -35,7 +35,7 @@ from screengate.emulator import device_app
 from screengate.mailbox import mail_app
 from screengate.ports import Ports
 from screengate.services import accounts as account_service
-from screengate.services import sign_out
+from screengate.services import sign_out, two_step
 from screengate.services.devices import list_devices_for_operator
 from screengate.services.sessions import prune_ended_sessions
 from screengate.services.views import DeviceView
@@ -285,6 +285,30 @@ def accounts_unlock(email: Email) -> None:
     """Lift the lock that 100 failed sign-ins in a row put on an account."""
     account = _run(lambda ports: account_service.unlock_sign_in(ports, email))
     out.print(f"{account.email} can sign in again.")
+
+
+@accounts_app.command("two-step")
+def accounts_two_step(
+    email: Email,
+    off: Annotated[
+        bool,
+        typer.Option("--off", help="Turn two-step sign-in off (the only change support makes)."),
+    ] = False,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Why (the security log keeps it): e.g. 'lost phone and codes, ID checked'.",
+        ),
+    ] = "",
+) -> None:
+    """Turn an account's two-step sign-in off, for someone who lost both phone and codes."""
+    if not off:
+        raise typer.BadParameter("only --off is supported", param_hint="--off")
+    if not reason.strip():
+        raise typer.BadParameter("say why, for the security log", param_hint="--reason")
+    account = _run(lambda ports: two_step.operator_turn_off(ports, email, reason.strip()))
+    out.print(f"Two-step sign-in is off for {escape(account.email)}; logged with the reason.")
 
 
 # devices

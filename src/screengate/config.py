@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     pin_limit_per_profile: str = "5/15 minutes;20/day"
     pin_limit_per_device: str = "10/15 minutes;30/day"
 
+    # Wrong second-step codes per account (`limits` notation), from every device together;
+    # each sign-in challenge also dies after 5. 6-digit codes at 20 an hour: decades.
+    second_factor_limit_per_account: str = "5/minute;20/hour"
+    # "Confirm it's you": how long a proof lasts on a session before the sensitive changes.
+    reauth_seconds: int = Field(default=300, ge=30, le=3600)
+    # How long the second step of a sign-in may wait after the password.
+    sign_in_challenge_seconds: int = Field(default=300, ge=30, le=900)
+    # Fernet keys (urlsafe base64 of 32 bytes), comma-separated, newest first: they encrypt
+    # authenticator secrets at rest. Unset: one made on the first start and kept in the
+    # database (table server_secrets) -- set it in production, so that a copy of the database
+    # alone does not hold the key. Make one: python -c "from cryptography.fernet import
+    # Fernet; print(Fernet.generate_key().decode())"
+    data_key: str | None = Field(default=None, min_length=44)
+    # Passkeys (WebAuthn): the site's origin, e.g. https://watch.example.com. Unset: the
+    # origin each request arrives on (fine on one host name; set it behind a proxy).
+    passkey_origin: str | None = None
     # TV sign-in with a code (RFC 8628): how long a code lives, the least time between a
     # device's polls, and wrong codes entered by a signed-in person, per account and per
     # address (`limits` notation). A client address may ask for this many codes.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Container, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Container, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from screengate.domain.accounts import Account
 from screengate.domain.catalogue import Catalogue
@@ -34,6 +34,13 @@ from screengate.domain.sessions import (
     SignOutScope,
 )
 from screengate.domain.streams import Stream, StreamPolicy
+from screengate.domain.two_step import (
+    Challenge,
+    Passkey,
+    PasskeyKey,
+    RelyingParty,
+    TwoStepPolicy,
+)
 
 # At run time, not only for type checkers: the DI layer reads Ports' annotations.
 from screengate.services.views import AccountDevices, AccountView
@@ -252,6 +259,41 @@ class SecurityLog(Protocol):
         """Newest first; `before_id` continues where the previous page ended."""
 
 
+class TwoStepStore(Protocol):
+    """Recovery codes (hashes only), sign-in challenges and passkeys."""
+
+    async def replace_recovery_codes(
+        self, account_id: AccountId, code_hashes: Sequence[str], at: datetime
+    ) -> None:
+        """The account's codes are these, and only these, from now on (none: no codes)."""
+
+    async def use_recovery_code(self, account_id: AccountId, code_hash: str, at: datetime) -> bool:
+        """Spend an unused code. Atomic: of two concurrent uses of one code exactly one wins."""
+
+    async def recovery_codes_left(self, account_id: AccountId) -> int: ...
+
+    async def add_challenge(self, challenge: Challenge) -> None: ...
+
+    async def challenge(self, token_hash: str) -> Challenge | None: ...
+
+    async def save_challenge(self, challenge: Challenge) -> None: ...
+
+    async def prune_challenges(self, before: datetime) -> int:
+        """Forget challenges that expired before `before`; how many went."""
+
+    async def add_passkey(self, passkey: Passkey) -> None: ...
+
+    async def passkeys(self, account_id: AccountId) -> list[Passkey]:
+        """Oldest first."""
+
+    async def passkey_by_credential(self, credential_id: str) -> Passkey | None: ...
+
+    async def save_passkey(self, passkey: Passkey) -> None: ...
+
+    async def delete_passkey(self, account_id: AccountId, passkey_id: str) -> bool:
+        """False when there is no such passkey on this account."""
+
+
 class Outbox(Protocol):
     """Mail waiting to be sent: written in the transaction of the change that causes it."""
 
@@ -329,6 +371,9 @@ class UnitOfWork(Protocol):
 
     @property
     def downloads(self) -> DownloadStore: ...
+
+    @property
+    def two_step(self) -> TwoStepStore: ...
 
     @property
     def outbox(self) -> Outbox: ...
@@ -448,6 +493,65 @@ class SignInThrottle(Protocol):
     async def succeeded(self, guesser: Guesser) -> None:
         """The right password: the guesser's own count ((email, address), or the device's)
         starts again; the email's count from everywhere is left to time."""
+
+
+class SecondFactorThrottle(Protocol):
+    """Wrong second-step codes (authenticator, recovery, or "confirm it's you"), counted per
+    account and shared by every instance; each challenge also dies after a few."""
+
+    def turn(self, account_id: AccountId) -> AbstractAsyncContextManager[None]:
+        """Judge this account's codes one at a time on this instance."""
+
+    async def check(self, account_id: AccountId) -> None:
+        """Raise TooManyAttempts while this account may not try a code."""
+
+    async def failed(self, account_id: AccountId) -> None: ...
+
+
+class DataCipher(Protocol):
+    """Encryption at rest for secrets the service must read back (authenticator secrets)."""
+
+    def seal(self, plain: str) -> str: ...
+
+    def open(self, sealed: str) -> str:
+        """Raises ValueError for what this key did not seal."""
+
+
+class PasskeyCeremonies(Protocol):
+    """WebAuthn: the options a browser needs, and checking what it answers."""
+
+    def registration_options(
+        self,
+        rp: RelyingParty,
+        *,
+        user_id: str,
+        user_name: str,
+        challenge: bytes,
+        exclude: Sequence[str],
+    ) -> dict[str, Any]: ...
+
+    def authentication_options(self, rp: RelyingParty, *, challenge: bytes) -> dict[str, Any]: ...
+
+    def challenge_of(self, credential: Mapping[str, Any]) -> str | None:
+        """The challenge (base64url) the answer says it signed; None when unreadable."""
+
+    def credential_id_of(self, credential: Mapping[str, Any]) -> str | None: ...
+
+    def verify_registration(
+        self, rp: RelyingParty, credential: Mapping[str, Any], *, challenge: bytes
+    ) -> PasskeyKey:
+        """Raises InvalidPasskey."""
+
+    def verify_authentication(
+        self,
+        rp: RelyingParty,
+        credential: Mapping[str, Any],
+        *,
+        challenge: bytes,
+        public_key: str,
+        sign_count: int,
+    ) -> int:
+        """The new signature counter; raises InvalidPasskey."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,6 +795,11 @@ class Ports:
     hub: NoticeHub
     views: Views[AccountView]
     device_lists: Views[AccountDevices]
+    # Two-step sign-in: the secrets' cipher, the code throttle, the windows.
+    cipher: DataCipher
+    second_factor_throttle: SecondFactorThrottle
+    two_step: TwoStepPolicy
+    ceremonies: PasskeyCeremonies
     code_throttle: CodeThrottle
     decisions: Decisions
     device_codes: DeviceCodePolicy

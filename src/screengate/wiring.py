@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from redis.asyncio import Redis
 
 from screengate.adapters.bus import InProcessBus
+from screengate.adapters.cipher import FernetCipher, is_data_key, new_data_key
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.geo import MaxMindGeolocator, NoGeolocator
 from screengate.adapters.hub import LocalDecisions, LocalNoticeHub, LocalPresence
@@ -24,6 +25,7 @@ from screengate.adapters.mail.compose import JinjaMailComposer
 from screengate.adapters.mail.sender import MailSender
 from screengate.adapters.mail.transport import EmlFolder, MailTransport, SmtpTransport
 from screengate.adapters.memory import memory_unit_of_work_factory
+from screengate.adapters.passkeys import WebAuthnCeremonies
 from screengate.adapters.postgres import PostgresBus, PostgresPresence
 from screengate.adapters.redis import RedisBus, RedisPresence, RedisStreamLeases, redis_client
 from screengate.adapters.relay import RelayedBus
@@ -39,6 +41,7 @@ from screengate.adapters.throttle import (
     LimitsCodeThrottle,
     LimitsMailThrottle,
     LimitsPinThrottle,
+    LimitsSecondFactorThrottle,
     LimitsSignInThrottle,
     MemoryCounters,
 )
@@ -51,6 +54,7 @@ from screengate.domain.mail import RetryPolicy
 from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
+from screengate.domain.two_step import TwoStepPolicy
 from screengate.ports import (
     Clock,
     EventBus,
@@ -154,6 +158,7 @@ async def open_ports(
             public_url=settings.link_base,
             postman=sender,
         )
+        cipher = FernetCipher(await data_keys(settings, clock or SystemClock()))
         async with _running(bus, presence, watcher), _sending(sender, send_mail):
             yield Ports(
                 # Writes made for a signed-out device are refused (services/acting.py).
@@ -215,6 +220,17 @@ async def open_ports(
                     interval=timedelta(seconds=settings.device_code_interval_seconds),
                     min_temporary=timedelta(seconds=settings.temporary_sign_in_min_seconds),
                 ),
+                cipher=cipher,
+                ceremonies=WebAuthnCeremonies(),
+                second_factor_throttle=LimitsSecondFactorThrottle(
+                    counters,
+                    per_account=settings.second_factor_limit_per_account,
+                    fallback=MemoryCounters() if settings.redis_url else None,
+                ),
+                two_step=TwoStepPolicy(
+                    reauth=timedelta(seconds=settings.reauth_seconds),
+                    challenge_ttl=timedelta(seconds=settings.sign_in_challenge_seconds),
+                ),
                 receipt_wait=settings.sign_out_receipt_wait_seconds,
                 leases=RedisStreamLeases(redis) if redis is not None else None,
                 renewals=renewals,
@@ -275,7 +291,29 @@ async def web_secret(settings: Settings, clock: Clock) -> str:
         await engine.dispose()
 
 
+async def data_keys(settings: Settings, clock: Clock) -> list[str]:
+    """What seals authenticator secrets: the operator's keys (newest first), or else one kept
+    in the database like the web secret, so every instance on it opens what another sealed."""
+    if settings.data_key:
+        keys = [k.strip() for k in settings.data_key.split(",") if k.strip()]
+        if not keys or not all(is_data_key(k) for k in keys):
+            raise ValueError("SCREENGATE_DATA_KEY: comma-separated Fernet keys, newest first")
+        return keys
+    candidate = new_data_key()
+    if settings.is_memory:
+        return [candidate]
+    from screengate.adapters.sql.engine import create_engine_for
+    from screengate.adapters.sql.secrets import shared_secret
+
+    engine = create_engine_for(settings.database_url)
+    try:
+        return [await shared_secret(engine, DATA_KEY, candidate, clock.now())]
+    finally:
+        await engine.dispose()
+
+
 WEB_SECRET = "web"
+DATA_KEY = "data"
 # With Redis, a cached credential or account page is re-read at least this often.
 CACHE_SECONDS = 5.0
 # On an embedded store, how stale an account page may be after a change made by another

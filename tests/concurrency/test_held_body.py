@@ -38,9 +38,16 @@ NOBODY_SIGNED_IN = {
     ("POST", "/v1/auth/sign-up"),
     ("POST", "/v1/auth/sign-in"),
     ("POST", "/v1/auth/refresh"),
+    ("POST", "/v1/auth/sign-in/second-factor"),
+    ("POST", "/v1/auth/passkey/options"),
+    ("POST", "/v1/auth/passkey"),
     ("POST", "/sign-in"),
     ("POST", "/sign-up"),
     ("POST", "/tv/sign-in"),
+    ("POST", "/sign-in/second-step"),
+    ("POST", "/tv/sign-in/second-step"),
+    ("POST", "/sign-in/passkey/options"),
+    ("POST", "/sign-in/passkey"),
     # A mailed link's token is the proof, not a signed-in device.
     ("POST", "/v1/auth/password-reset"),
     ("POST", "/v1/auth/password-reset/confirm"),
@@ -133,6 +140,14 @@ EXAMPLES: dict[tuple[str, str], Body] = {
         ' "sign_out_all_devices": true}'
     ),
     ("POST", "/v1/devices/sign-out-all"): json_body('{"keep_this_device": true}'),
+    ("POST", "/v1/auth/reauth"): json_body(f'{{"password": "{PASSWORD}"}}'),
+    ("POST", "/v1/account/two-step/totp"): NO_BODY,
+    ("POST", "/v1/account/two-step/totp/confirm"): json_body('{"code": "000000"}'),
+    ("DELETE", "/v1/account/two-step/totp"): NO_BODY,
+    ("POST", "/v1/account/two-step/recovery-codes"): NO_BODY,
+    ("POST", "/v1/account/passkeys/options"): NO_BODY,
+    ("POST", "/v1/account/passkeys"): json_body('{"credential": {}, "name": "Intruder"}'),
+    ("DELETE", "/v1/account/passkeys/{passkey_id:str}"): NO_BODY,
     ("POST", "/v1/account/email"): json_body(
         f'{{"new_email": "intruder@example.net", "password": "{PASSWORD}"}}'
     ),
@@ -155,6 +170,17 @@ EXAMPLES: dict[tuple[str, str], Body] = {
     ("POST", "/profiles/{profile_id:str}/delete"): form_body("x=1"),
     ("POST", "/account/devices/{device_id:str}/sign-out"): form_body("x=1"),
     ("POST", "/account/sign-out-all"): form_body("x=1"),
+    ("POST", "/account/security/totp"): form_body("x=1"),
+    ("POST", "/account/security/totp/confirm"): form_body("code=000000"),
+    ("POST", "/account/security/totp/off"): form_body("x=1"),
+    ("POST", "/account/security/recovery-codes"): form_body("x=1"),
+    ("POST", "/account/security/passkeys/options"): json_body("{}"),
+    ("POST", "/account/security/passkeys"): json_body('{"credential": {}, "name": "Intruder"}'),
+    ("POST", "/account/security/passkeys/{passkey_id:str}/remove"): form_body("x=1"),
+    ("POST", "/account/confirm/passkey"): json_body('{"credential": {}}'),
+    ("POST", "/account/confirm"): form_body(
+        f"reauth_password={PASSWORD.replace(' ', '+')}&then=/account"
+    ),
     ("POST", "/account/email"): form_body(
         f"new_email=intruder%40example.net&password={PASSWORD.replace(' ', '+')}"
     ),
@@ -288,6 +314,7 @@ def _scene(client: httpx.Client, surface: str) -> Scene:
     owner = _api_sign_in(client, email, "phone")
     scene = Scene(client, owner_auth=_bearer(owner))
     scene.values["device_id"] = owner["device_id"]
+    scene.values["passkey_id"] = "no-such-passkey"  # removing one needs the account lock first
     profiles = client.get("/v1/profiles", headers=scene.owner_auth).json()
     scene.values["first_profile"] = profiles[0]["profile_id"]
     ben = client.post("/v1/profiles", json={"name": "Ben", "pin": "1234"}, headers=scene.owner_auth)

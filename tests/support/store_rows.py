@@ -50,6 +50,8 @@ LOGGED_FAILURES = (
     "pin_failed",
     "pin_attempts_exceeded",
     "password_change",
+    "second_factor_failed",
+    "reauth_failed",
     "password_check_failed",  # a wrong account password for a password or PIN change
 )
 

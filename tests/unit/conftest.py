@@ -12,11 +12,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from screengate.adapters.bus import InProcessBus
+from screengate.adapters.cipher import FernetCipher, new_data_key
 from screengate.adapters.devices import UserAgentNamer
 from screengate.adapters.hub import LocalDecisions, LocalNoticeHub, LocalPresence
 from screengate.adapters.memory import MemoryDatabase, memory_unit_of_work_factory
+from screengate.adapters.passkeys import WebAuthnCeremonies
 from screengate.adapters.revocation import LocalRevocationView
-from screengate.adapters.throttle import LimitsCodeThrottle, MemoryCounters
+from screengate.adapters.throttle import (
+    LimitsCodeThrottle,
+    LimitsSecondFactorThrottle,
+    MemoryCounters,
+)
 from screengate.adapters.views import LocalViews
 from screengate.domain.catalogue import DEMO_TITLES, Catalogue
 from screengate.domain.device_codes import USER_CODE_ALPHABET, USER_CODE_LENGTH, DeviceCodePolicy
@@ -26,6 +32,7 @@ from screengate.domain.notices import Announcement, BusMessage
 from screengate.domain.plans import PlanCatalogue
 from screengate.domain.sessions import SessionPolicy
 from screengate.domain.streams import StreamPolicy
+from screengate.domain.two_step import TwoStepPolicy
 from screengate.ports import Guesser, PinFailure, Ports
 from screengate.services.acting import confirmed_writes
 from screengate.services.views import AccountDevices, AccountView
@@ -238,6 +245,12 @@ def ports(clock: FrozenClock) -> Ports:
         hub=hub,
         views=views,
         device_lists=device_lists,
+        cipher=FernetCipher([new_data_key()]),
+        second_factor_throttle=LimitsSecondFactorThrottle(
+            MemoryCounters(), per_account="5/minute;20/hour"
+        ),
+        two_step=TwoStepPolicy(),
+        ceremonies=WebAuthnCeremonies(),
         code_throttle=LimitsCodeThrottle(
             MemoryCounters(),
             per_account="10/15 minutes",

@@ -58,6 +58,7 @@ def test_every_kind_of_mail_has_a_subject_a_text_and_an_html_part() -> None:
         "link": "https://watch.example.com/x?token=t",
         "forgot_link": "https://watch.example.com/forgot-password",
         "when": "1 December 2026 at 21:00 UTC",
+        "change": "Two-step sign-in was turned off for your account.",
         "how": None,
         "signed_out": True,
         "count": 3,

@@ -78,7 +78,9 @@ def test_every_grown_up_page_and_form_refuses_a_kids_profile_and_changes_nothing
         picked = browser.post(f"/profiles/{ids['Mia']}/watch", data={"_csrf_token": token})
         assert picked.status_code == 303
         for method, path in routes:
-            url = path.format(profile_id=ids["Ben"], device_id=tv.device_id)
+            url = path.format(
+                profile_id=ids["Ben"], device_id=tv.device_id, passkey_id="no-such-passkey"
+            )
             data: dict[str, Any] = {"_csrf_token": token, **FORMS.get(path, {})}
             answer = browser.request(method, url, data=data if method == "POST" else None)
             assert answer.status_code == 403, (method, path, answer.status_code)

@@ -27,6 +27,7 @@ from screengate.domain.sessions import (
     SignOutScope,
 )
 from screengate.domain.streams import Stream
+from screengate.domain.two_step import Challenge, Passkey
 
 
 @dataclass
@@ -39,6 +40,10 @@ class MemoryState:
     events: list[SecurityEvent] = field(default_factory=list)
     streams: dict[StreamId, Stream] = field(default_factory=dict)
     downloads: dict[DownloadId, Download] = field(default_factory=dict)
+    # (account, code hash) -> when used (None: unused)
+    recovery_codes: dict[tuple[AccountId, str], datetime | None] = field(default_factory=dict)
+    challenges: dict[str, Challenge] = field(default_factory=dict)
+    passkeys: dict[str, Passkey] = field(default_factory=dict)
     outbox: dict[str, Message] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     device_authorizations: dict[str, DeviceAuthorization] = field(default_factory=dict)
@@ -364,6 +369,67 @@ class MemoryDownloadStore(_Stores):
         self.state.downloads[download.id] = replace(download)
 
 
+class MemoryTwoStepStore(_Stores):
+    async def replace_recovery_codes(
+        self, account_id: AccountId, code_hashes: Sequence[str], at: datetime
+    ) -> None:
+        codes = self.state.recovery_codes
+        for key in [k for k in codes if k[0] == account_id]:
+            del codes[key]
+        for code_hash in code_hashes:
+            codes[(account_id, code_hash)] = None
+
+    async def use_recovery_code(self, account_id: AccountId, code_hash: str, at: datetime) -> bool:
+        key = (account_id, code_hash)
+        if key not in self.state.recovery_codes or self.state.recovery_codes[key] is not None:
+            return False
+        self.state.recovery_codes[key] = at
+        return True
+
+    async def recovery_codes_left(self, account_id: AccountId) -> int:
+        codes = self.state.recovery_codes
+        return sum(1 for (owner, _), used in codes.items() if owner == account_id and not used)
+
+    async def add_challenge(self, challenge: Challenge) -> None:
+        self.state.challenges[challenge.token_hash] = replace(challenge)
+
+    async def challenge(self, token_hash: str) -> Challenge | None:
+        found = self.state.challenges.get(token_hash)
+        return replace(found) if found else None
+
+    async def save_challenge(self, challenge: Challenge) -> None:
+        self.state.challenges[challenge.token_hash] = replace(challenge)
+
+    async def prune_challenges(self, before: datetime) -> int:
+        gone = [h for h, c in self.state.challenges.items() if c.expires_at < before]
+        for token_hash in gone:
+            del self.state.challenges[token_hash]
+        return len(gone)
+
+    async def add_passkey(self, passkey: Passkey) -> None:
+        self.state.passkeys[passkey.id] = replace(passkey)
+
+    async def passkeys(self, account_id: AccountId) -> list[Passkey]:
+        mine = [replace(p) for p in self.state.passkeys.values() if p.account_id == account_id]
+        return sorted(mine, key=lambda p: (p.created_at, p.id))
+
+    async def passkey_by_credential(self, credential_id: str) -> Passkey | None:
+        for passkey in self.state.passkeys.values():
+            if passkey.credential_id == credential_id:
+                return replace(passkey)
+        return None
+
+    async def save_passkey(self, passkey: Passkey) -> None:
+        self.state.passkeys[passkey.id] = replace(passkey)
+
+    async def delete_passkey(self, account_id: AccountId, passkey_id: str) -> bool:
+        found = self.state.passkeys.get(passkey_id)
+        if found is None or found.account_id != account_id:
+            return False
+        del self.state.passkeys[passkey_id]
+        return True
+
+
 class MemoryOutbox(_Stores):
     async def add(self, message: Message) -> None:
         self.state.outbox[message.id] = replace(message)
@@ -539,6 +605,7 @@ class MemoryUnitOfWork:
     events: MemorySecurityLog
     streams: MemoryStreamStore
     downloads: MemoryDownloadStore
+    two_step: MemoryTwoStepStore
     outbox: MemoryOutbox
     links: MemoryLinkStore
     device_authorizations: MemoryDeviceAuthorizationStore
@@ -563,6 +630,7 @@ class MemoryUnitOfWork:
         self.events = MemorySecurityLog(self._working)
         self.streams = MemoryStreamStore(self._working)
         self.downloads = MemoryDownloadStore(self._working)
+        self.two_step = MemoryTwoStepStore(self._working)
         self.outbox = MemoryOutbox(self._working)
         self.links = MemoryLinkStore(self._working)
         self.device_authorizations = MemoryDeviceAuthorizationStore(self._working)
@@ -593,6 +661,7 @@ class MemoryUnitOfWork:
             self.events,
             self.streams,
             self.downloads,
+            self.two_step,
             self.outbox,
             self.links,
             self.device_authorizations,

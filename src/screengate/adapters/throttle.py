@@ -290,3 +290,29 @@ class MemoryCounters(MemoryStorage):
         self.expirations.pop(key, None)
         if key in self.events:
             self.events[key] = []
+
+
+class LimitsSecondFactorThrottle(_Counters):
+    """Wrong second-step codes count against the account (from every instance); a right code
+    clears nothing, as with PINs: else a guesser could keep going between the owner's own
+    sign-ins."""
+
+    def __init__(
+        self, storage: Storage, *, per_account: str, fallback: Storage | None = None
+    ) -> None:
+        super().__init__(storage, fallback)
+        self._per_account = parse_many(per_account)
+
+    async def check(self, account_id: AccountId) -> None:
+        limiter = await self._limiter()
+        waits = [
+            await self._wait(limiter, i, "second-factor", account_id) for i in self._per_account
+        ]
+        longest = max(waits, default=0)
+        if longest > 0:
+            raise TooManyAttempts(longest)
+
+    async def failed(self, account_id: AccountId) -> None:
+        limiter = await self._limiter()
+        for item in self._per_account:
+            await limiter.hit(item, "second-factor", account_id)

@@ -9,6 +9,7 @@ from litestar.params import HeaderParameter, JSONBody
 
 from screengate.api.bearer import DEVICE, BearerCheck, Device
 from screengate.api.docs import AUTHED, BEARER, problems
+from screengate.api.passkeys import sign_in_options, sign_in_with_passkey
 from screengate.api.schemas import (
     Refresh,
     SessionOut,
@@ -18,6 +19,7 @@ from screengate.api.schemas import (
     SignUp,
     Tokens,
 )
+from screengate.api.two_step import confirm_identity, second_factor
 from screengate.ports import Ports
 from screengate.services import accounts, auth, sign_out
 
@@ -87,5 +89,17 @@ def session(device: Device) -> SessionOut:
 
 
 router = Router(
-    "/v1/auth", route_handlers=[sign_up, sign_in, refresh, sign_out_here, session], tags=["auth"]
+    "/v1/auth",
+    route_handlers=[
+        sign_up,
+        sign_in,
+        second_factor,
+        sign_in_options,
+        sign_in_with_passkey,
+        refresh,
+        sign_out_here,
+        session,
+        confirm_identity,
+    ],
+    tags=["auth"],
 )

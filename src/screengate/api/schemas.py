@@ -101,7 +101,8 @@ class ProfilePatch(Body):
     kids: bool | None = None
     # A PIN locks the profile; null unlocks it; leaving it out changes nothing.
     pin: Pin | msgspec.UnsetType | None = msgspec.UNSET
-    # The account password: needed, and checked, only when `pin` is given (set or null).
+    # The account password: needed, and checked, only when `pin` is given (set or null); a
+    # PIN change that carries it needs no "confirm it's you" first.
     password: Password | None = None
 
 

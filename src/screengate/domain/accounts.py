@@ -30,10 +30,19 @@ class Account:
     plan: str
     created_at: datetime
     password_changed_at: datetime
+    # The authenticator app's secret, sealed (encrypted) by the DataCipher; pending until
+    # confirmed with a first code.
     totp_secret: str | None = None
     failed_sign_ins: int = 0
     # Set by "This wasn't me": no password sign-in until the password is reset.
     password_reset_required: bool = False
+    totp_confirmed_at: datetime | None = None
+    # The last time step whose code was accepted: no code of that step or before works again.
+    totp_last_step: int | None = None
+
+    @property
+    def two_step_on(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
 
     @property
     def sign_in_locked(self) -> bool:

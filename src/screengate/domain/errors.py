@@ -354,3 +354,72 @@ class DeviceDownloadLimit(DomainError):
 class DownloadNotFound(DomainError):
     code = "download_not_found"
     title = "No download with that id on this device"
+
+
+class InvalidCode(DomainError):
+    """A wrong authenticator or recovery code where no sign-in is at stake (enrolment)."""
+
+    code = "invalid_code"
+    title = "That code is not right"
+
+
+class WrongSecondFactor(InvalidCode):
+    """A wrong code at the second step of a sign-in (401, like a wrong password)."""
+
+
+class SecondFactorRequired(DomainError):
+    code = "second_factor_required"
+    title = "Two-step sign-in is on: finish with a code or a passkey"
+
+    def __init__(self, challenge: str, methods: list[str], expires_in: int) -> None:
+        super().__init__(
+            "The password is right. Enter the code from your authenticator app, a recovery "
+            "code, or use a passkey.",
+            challenge=challenge,
+            methods=methods,
+            expires_in=expires_in,
+        )
+        self.challenge = challenge
+        self.methods = methods
+
+
+class InvalidChallenge(DomainError):
+    code = "invalid_challenge"
+    title = "That sign-in has expired or was already finished; start again with the password"
+
+
+class ReauthRequired(DomainError):
+    code = "reauth_required"
+    title = "Confirm it's you"
+
+    def __init__(self, methods: list[str] | None = None) -> None:
+        super().__init__(
+            "For this change, confirm it's you: enter your password (or a code, or use a "
+            "passkey) first.",
+            methods=methods or ["password"],
+        )
+
+
+class TwoStepAlreadyOn(DomainError):
+    code = "two_step_already_on"
+    title = "Two-step sign-in is already on; turn it off first to use another app"
+
+
+class TwoStepOff(DomainError):
+    code = "two_step_off"
+    title = "Two-step sign-in is off"
+
+
+class NoPendingEnrolment(DomainError):
+    code = "no_pending_enrolment"
+    title = "Start setting up the authenticator app first"
+
+
+class PasskeyNotFound(DomainError):
+    code = "passkey_not_found"
+    title = "No passkey with that id on this account"
+
+
+class InvalidPasskey(DomainError):
+    code = "invalid_passkey"
+    title = "The passkey's answer could not be verified"

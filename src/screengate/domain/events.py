@@ -32,6 +32,17 @@ class EventKind(StrEnum):
     # The sign-out receipt: the device was told live, or came back and was refused.
     SIGN_OUT_TOLD = "sign_out_told"
     SIGN_OUT_CONFIRMED = "sign_out_confirmed"
+    # Two-step sign-in and passkeys.
+    TWO_STEP_ENABLED = "two_step_enabled"
+    TWO_STEP_DISABLED = "two_step_disabled"
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    SECOND_FACTOR_FAILED = "second_factor_failed"
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_REMOVED = "passkey_removed"
+    # "Confirm it's you": a proof given, or refused.
+    REAUTHENTICATED = "reauthenticated"
+    REAUTH_FAILED = "reauth_failed"
     # Mail: each one sent (with its delivery state beside it), and the links in them.
     MAIL_QUEUED = "mail_queued"
     MAIL_LINK_OPENED = "mail_link_opened"

@@ -18,6 +18,8 @@ class MailKind(StrEnum):
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
     EMAIL_CHANGE_CONFIRM = "email_change_confirm"
     EMAIL_CHANGED = "email_changed"
+    # Who can get in changed: two-step on or off, recovery codes made or used, passkeys.
+    SECURITY_CHANGED = "security_changed"
 
 
 class DeliveryState(StrEnum):

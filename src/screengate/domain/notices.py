@@ -16,6 +16,8 @@ class NoticeKind(StrEnum):
     SIGNED_OUT = "signed_out"
     STREAM_ENDED = "stream_ended"
     DOWNLOADS_REVOKED = "downloads_revoked"
+    # Who can get in changed (two-step, passkeys, recovery codes): open pages show it.
+    SECURITY_CHANGED = "security_changed"
 
 
 @dataclass(frozen=True, slots=True)

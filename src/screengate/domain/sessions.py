@@ -75,6 +75,9 @@ class Session:
     # The sign-out receipt: told live on its event stream; refused when it came back.
     told_at: datetime | None = None
     confirmed_at: datetime | None = None
+    # When the person on this device last proved who they are (signing in counts):
+    # "confirm it's you" looks at it before changes to who can get in.
+    proven_at: datetime | None = None
     # A temporary sign-in ("Sign in until..."): the hard end no refresh extends.
     signed_in_until: datetime | None = None
 

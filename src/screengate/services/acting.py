@@ -38,6 +38,7 @@ from screengate.ports import (
     SecurityLog,
     SessionStore,
     StreamStore,
+    TwoStepStore,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -149,6 +150,10 @@ class ConfirmedUnitOfWork:
     @property
     def downloads(self) -> DownloadStore:
         return self._inner.downloads
+
+    @property
+    def two_step(self) -> TwoStepStore:
+        return self._inner.two_step
 
     @property
     def outbox(self) -> Outbox:

@@ -10,10 +10,12 @@ from screengate.domain.downloads import Download
 from screengate.domain.errors import SignedOut
 from screengate.domain.events import EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
+from screengate.domain.mail import MailKind
 from screengate.domain.notices import Announcement, CodeDecided, Notice, NoticeData, NoticeKind
 from screengate.domain.sessions import SignOut
 from screengate.domain.streams import Stream
 from screengate.ports import Ports
+from screengate.services.mail import forgot_link, mail_committed, queue_mail, when
 from screengate.services.views import SignOutReceipt
 
 
@@ -48,6 +50,73 @@ async def announce(ports: Ports, receipt: SignOutReceipt) -> SignOutReceipt:
 async def account_changed(ports: Ports, account_id: AccountId) -> None:
     """The account's page changed (plan, profiles): every instance forgets its copy."""
     await ports.bus.publish(Announcement(id=ports.tokens.new_id(), account_id=account_id))
+
+
+# What each change says on the account's open pages (and, once mail exists, in its mail).
+SECURITY_CHANGES = {
+    EventKind.TWO_STEP_ENABLED: "Two-step sign-in was turned on for your account.",
+    EventKind.TWO_STEP_DISABLED: "Two-step sign-in was turned off for your account.",
+    EventKind.RECOVERY_CODES_REGENERATED: (
+        "New recovery codes were made; the old ones no longer work."
+    ),
+    EventKind.RECOVERY_CODE_USED: "A recovery code was used to sign in to your account.",
+    EventKind.PASSKEY_ADDED: "A passkey was added to your account.",
+    EventKind.PASSKEY_REMOVED: "A passkey was removed from your account.",
+}
+
+
+async def security_changed(ports: Ports, account_id: AccountId, change: EventKind) -> None:
+    """Who can get in changed: every signed-in device of the account hears it at once (its
+    open pages show it) and every instance forgets the account page.
+
+    The one call site for these changes, and so the one place they are mailed from.
+    """
+    async with ports.reader() as uow:
+        live = await uow.sessions.live_for_account(account_id)
+    await _mail_security_change(ports, account_id, change)
+    now = ports.clock.now()
+    announcement_id = ports.tokens.new_id()
+    data: NoticeData = {"change": change.value, "detail": SECURITY_CHANGES.get(change)}
+    notices = tuple(
+        Notice(
+            f"{announcement_id}.{place}",
+            NoticeKind.SECURITY_CHANGED,
+            account_id,
+            session.id,
+            session.device_id,
+            now,
+            data,
+        )
+        for place, session in enumerate(live)
+    )
+    await ports.bus.publish(
+        Announcement(id=announcement_id, account_id=account_id, notices=notices)
+    )
+
+
+async def _mail_security_change(ports: Ports, account_id: AccountId, change: EventKind) -> None:
+    """The owner's mail about it ("A recovery code was used to sign in"), with the way out."""
+    if ports.mail is None:
+        return  # a store without mail (unit tests): the pages and devices are told all the same
+    async with ports.uow() as uow:
+        account = await uow.accounts.get(account_id)
+        if account is None:
+            return
+        context: dict[str, object] = {
+            "change": SECURITY_CHANGES.get(change, "Your sign-in settings changed."),
+            "when": when(ports.clock.now()),
+            "forgot_link": forgot_link(ports),
+        }
+        await queue_mail(
+            uow,
+            ports,
+            MailKind.SECURITY_CHANGED,
+            to=account.email,
+            account_id=account.id,
+            context=context,
+        )
+        await uow.commit()
+    mail_committed(ports)
 
 
 async def streams_ended(ports: Ports, streams: Sequence[Stream]) -> None:

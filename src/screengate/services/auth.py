@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hmac
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from screengate.domain.accounts import Account, normalise_email
 from screengate.domain.devices import Device, DeviceType, choose_device_name, proves
@@ -13,10 +15,11 @@ from screengate.domain.errors import (
     InvalidEmail,
     InvalidToken,
     PasswordResetRequired,
+    SecondFactorRequired,
     SignedOut,
     TokenExpired,
 )
-from screengate.domain.events import EventKind, SecurityEvent
+from screengate.domain.events import Detail, EventKind, SecurityEvent
 from screengate.domain.ids import AccountId, DeviceId, SessionId
 from screengate.domain.sessions import (
     Credential,
@@ -30,12 +33,14 @@ from screengate.domain.sessions import (
     hash_token,
     signed_in_devices,
 )
+from screengate.domain.two_step import Challenge, ChallengeKind, Method, PendingDevice
 from screengate.ports import Guesser, Ports, UnitOfWork
 from screengate.services.acting import act_for
 from screengate.services.alerts import alert_if_new
 from screengate.services.announce import account_changed, announce
 from screengate.services.mail import mail_committed
 from screengate.services.sign_out import end_and_log
+from screengate.services.views import SignOutReceipt
 
 
 async def sign_in(
@@ -65,9 +70,140 @@ async def sign_in(
         rehashed = None
         if ports.hasher.needs_rehash(account.password_hash):
             rehashed = await ports.hasher.hash(password)
+    pending = PendingDevice(
+        device_type.value,
+        device_name,
+        known,
+        user_agent,
+        secret_hash=hash_token(device_secret) if known and device_secret else None,
+    )
+    if account.two_step_on:
+        await second_step(ports, account, pending, rehashed, ip)
+    async with ports.uow() as uow:
+        await uow.lock_account(account.id)
+        fresh = await uow.accounts.get(account.id)
+        if fresh is None:
+            raise InvalidCredentials()
+        if not fresh.two_step_on:
+            if fresh.failed_sign_ins or rehashed:
+                fresh.failed_sign_ins = 0
+                fresh.password_hash = rehashed or fresh.password_hash
+                await uow.accounts.save(fresh)
+            opened = await open_session(uow, ports, fresh, pending, ip)
+            await uow.commit()
+    if fresh.two_step_on:
+        # Turned on between the password check and here: the second step all the same.
+        await second_step(ports, fresh, pending, rehashed, ip)
+    return await session_opened(ports, opened)
+
+
+async def open_session(
+    uow: UnitOfWork,
+    ports: Ports,
+    account: Account,
+    pending: PendingDevice,
+    ip: str | None,
+    *,
+    detail: Detail | None = None,
+) -> OpenedSession:
+    """The device signs in (within the caller's unit of work, under the account's lock): its
+    session, its tokens and a new device secret, the log line, a new device's alert. Signing
+    in proves who one is, so the session starts confirmed. Once committed, session_opened()
+    tells whom it must."""
+    if account.password_reset_required:
+        # "This wasn't me" locked the account: no way in (not a code, not a passkey) but a reset.
+        raise PasswordResetRequired()
     now = ports.clock.now()
     location = ports.geo.locate(ip)
     secret = ports.tokens.token()
+    known = DeviceId(pending.device_id) if pending.device_id else None
+    device, new_device = await _device_for(
+        uow,
+        ports,
+        account.id,
+        known,
+        pending.secret_hash,
+        DeviceType(pending.type),
+        pending.name,
+        pending.user_agent,
+        now,
+    )
+    await ensure_room_for(uow, ports, device, now)
+    # A new secret at every sign-in: the one just used is spent.
+    device.secret_hash = hash_token(secret)
+    await uow.devices.save(device)
+    # A device holds one session: signing in again ends the one it had, as signing out
+    # there would (its stream stops, its downloads go), so it is listed once.
+    replaced = await end_and_log(
+        uow,
+        ports,
+        SignOutScope(account.id, device_id=device.id),
+        SignOutReason.SIGNED_OUT_HERE,
+        None,
+        ip,
+    )
+    session = Session(
+        id=SessionId(ports.tokens.new_id()),
+        account_id=account.id,
+        device_id=device.id,
+        created_at=now,
+        last_seen_at=now,
+        ip=ip,
+        location=location,
+        proven_at=now,
+    )
+    await uow.sessions.add(session)
+    pair = await issue_tokens(uow, ports, session, now)
+    await uow.events.add(
+        SecurityEvent(
+            account_id=account.id,
+            kind=EventKind.SIGNED_IN,
+            at=now,
+            device_id=device.id,
+            device_name=device.name,
+            session_id=session.id,
+            ip=ip,
+            location=location,
+            detail={
+                "device_type": device.type.value,
+                "new_device": new_device,
+                **(detail or {}),
+            },
+        )
+    )
+    alerted = new_device and await alert_if_new(uow, ports, account, device, location, now)
+    return OpenedSession(replace(pair, device_secret=secret), account.id, replaced, alerted)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    pair: TokenPair
+    account_id: AccountId
+    # The session the device held before, ended by this sign-in.
+    replaced: SignOutReceipt
+    # A "new sign-in" mail is waiting in the outbox.
+    alerted: bool
+
+
+async def session_opened(ports: Ports, opened: OpenedSession) -> TokenPair:
+    """After the sign-in committed: send its mail, announce what it ended, refresh views."""
+    if opened.alerted:
+        mail_committed(ports)
+    await announce(ports, opened.replaced)
+    await account_changed(ports, opened.account_id)
+    return opened.pair
+
+
+async def second_step(
+    ports: Ports,
+    account: Account,
+    device: PendingDevice,
+    rehashed: str | None,
+    ip: str | None,
+) -> NoReturn:
+    """The password was right and two-step is on: a challenge for the second step."""
+    now = ports.clock.now()
+    token = ports.tokens.token()
     async with ports.uow() as uow:
         await uow.lock_account(account.id)
         fresh = await uow.accounts.get(account.id)
@@ -77,54 +213,23 @@ async def sign_in(
             fresh.failed_sign_ins = 0
             fresh.password_hash = rehashed or fresh.password_hash
             await uow.accounts.save(fresh)
-        device, new_device = await _device_for(
-            uow, ports, fresh.id, known, device_secret, device_type, device_name, user_agent, now
-        )
-        await ensure_room_for(uow, ports, device, now)
-        # A new secret at every sign-in: the one just used is spent.
-        device.secret_hash = hash_token(secret)
-        await uow.devices.save(device)
-        # A device holds one session: signing in again ends the one it had, as signing out
-        # there would (its stream stops, its downloads go), so it is listed once.
-        replaced = await end_and_log(
-            uow,
-            ports,
-            SignOutScope(fresh.id, device_id=device.id),
-            SignOutReason.SIGNED_OUT_HERE,
-            None,
-            ip,
-        )
-        session = Session(
-            id=SessionId(ports.tokens.new_id()),
-            account_id=fresh.id,
-            device_id=device.id,
-            created_at=now,
-            last_seen_at=now,
-            ip=ip,
-            location=location,
-        )
-        await uow.sessions.add(session)
-        pair = await issue_tokens(uow, ports, session, now)
-        await uow.events.add(
-            SecurityEvent(
-                account_id=fresh.id,
-                kind=EventKind.SIGNED_IN,
-                at=now,
-                device_id=device.id,
-                device_name=device.name,
-                session_id=session.id,
-                ip=ip,
-                location=location,
-                detail={"device_type": device.type.value, "new_device": new_device},
+        await uow.two_step.add_challenge(
+            Challenge(
+                token_hash=hash_token(token),
+                kind=ChallengeKind.SECOND_FACTOR,
+                created_at=now,
+                expires_at=now + ports.two_step.challenge_ttl,
+                account_id=account.id,
+                device=device,
             )
         )
-        alerted = new_device and await alert_if_new(uow, ports, fresh, device, location, now)
+        methods = [Method.TOTP, Method.RECOVERY_CODE]
+        if await uow.two_step.passkeys(account.id):
+            methods.append(Method.PASSKEY)
+        await uow.two_step.prune_challenges(now - ports.two_step.challenge_ttl)
         await uow.commit()
-    if alerted:
-        mail_committed(ports)
-    await announce(ports, replaced)
-    await account_changed(ports, fresh.id)
-    return replace(pair, device_secret=secret)
+    ttl = int(ports.two_step.challenge_ttl.total_seconds())
+    raise SecondFactorRequired(token, [m.value for m in methods], ttl)
 
 
 async def ensure_room_for(uow: UnitOfWork, ports: Ports, device: Device, now: datetime) -> None:
@@ -143,7 +248,7 @@ async def _device_for(
     ports: Ports,
     account_id: AccountId,
     known: DeviceId | None,
-    device_secret: str | None,
+    secret_hash: str | None,
     device_type: DeviceType,
     device_name: str | None,
     user_agent: str | None,
@@ -154,7 +259,7 @@ async def _device_for(
     of two sign-ins sent with one secret, one is that device, the other a new one. True when
     the device is new to the account."""
     device = await uow.devices.get(account_id, known) if known else None
-    if device is not None and proves(device, device_secret):
+    if device is not None and _proves_by_hash(device, secret_hash):
         if device_name:
             device.name = choose_device_name(device_name, None, device_type)
         return device, False
@@ -168,6 +273,13 @@ async def _device_for(
     )
     await uow.devices.add(device)
     return device, True
+
+
+def _proves_by_hash(device: Device, secret_hash: str | None) -> bool:
+    """proves() from the secret's hash: what a sign-in's second step kept of it."""
+    if secret_hash is None or device.secret_hash is None:
+        return False
+    return hmac.compare_digest(device.secret_hash, secret_hash)
 
 
 async def _record_failure(

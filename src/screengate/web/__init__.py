@@ -23,10 +23,12 @@ from screengate.web import (
     email,
     entry,
     events,
+    passkeys,
     profiles,
     recovery,
     tv,
     tv_code,
+    two_step,
     watching,
 )
 from screengate.web.cookies import PendingCookies
@@ -43,6 +45,7 @@ __all__ = ["not_found_anywhere", "routers", "template_config"]
 SHARED: list[ControllerRouterHandler] = [
     entry.front_door,
     entry.sign_in,
+    entry.sign_in_second_step,
     entry.sign_out_here,
     profiles.whos_watching,
     profiles.pin_page,
@@ -56,6 +59,10 @@ SHARED: list[ControllerRouterHandler] = [
 ]
 
 WEBSITE_ONLY: list[ControllerRouterHandler] = [
+    entry.sign_up_page,
+    entry.sign_up,
+    passkeys.sign_in_options,
+    passkeys.sign_in_with_passkey,
     entry.sign_in_page,
     entry.sign_up_page,
     entry.sign_up,
@@ -91,6 +98,17 @@ GROWN_UPS: list[ControllerRouterHandler] = [
     email.email_page,
     email.change_email,
     account.activity,
+    two_step.security,
+    two_step.start_totp,
+    two_step.confirm_totp,
+    two_step.turn_off,
+    two_step.new_recovery_codes,
+    two_step.confirm_identity_page,
+    two_step.confirm_identity,
+    passkeys.registration_options,
+    passkeys.add_passkey,
+    passkeys.remove_passkey,
+    passkeys.confirm_with_passkey,
     account.end_temporary_sign_in,
     account.move_signed_in_until,
 ]

@@ -14,18 +14,21 @@ from screengate.domain.devices import DeviceType
 from screengate.domain.errors import (
     DeviceLimit,
     EmailTaken,
+    InvalidChallenge,
     InvalidCredentials,
     InvalidEmail,
     PasswordResetRequired,
+    SecondFactorRequired,
     ServerBusy,
     SignedOut,
     TooManyAttempts,
     UnknownPlan,
     WeakPassword,
+    WrongSecondFactor,
 )
 from screengate.domain.sessions import TokenPair
 from screengate.ports import Ports
-from screengate.services import accounts, auth, sign_out
+from screengate.services import accounts, auth, sign_out, two_step
 from screengate.web.banners import sign_in_banner
 from screengate.web.cookies import cleared_cookies, device_of, send_later, session_cookies
 from screengate.web.deps import WebKeys, current_choice
@@ -89,6 +92,8 @@ async def sign_in(
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
+    except SecondFactorRequired as asked:
+        return _code_form(request, surface, asked.challenge, asked.methods, next_url)
     except PasswordResetRequired as error:
         return sign_in_form(
             request,
@@ -113,6 +118,47 @@ async def sign_in(
         return sign_in_form(
             request, surface, email=email, next_url=next_url, errors=errors, status=400
         )
+    send_later(request, session_cookies(request, surface, pair, ports.policy))
+    return go_to(request, local_path(next_url, surface.url("/profiles")))
+
+
+@post("/sign-in/second-step")
+async def sign_in_second_step(
+    request: Request[Any, Any, Any], ports: Ports, surface: Surface, ip: str | None
+) -> Response[Any]:
+    """The second step: the authenticator's code (or a recovery code) for the challenge."""
+    form = await form_of(request)
+    challenge, next_url = form.get("challenge", ""), form.get("next")
+    recovery = form.get("recovery_code", "").strip() or None
+    methods = [m for m in form.get("methods", "totp recovery_code").split() if m]
+    try:
+        pair = await two_step.finish_sign_in(
+            ports,
+            challenge,
+            code=None if recovery else form.get("code", ""),
+            recovery_code=recovery,
+            ip=ip,
+        )
+    except WrongSecondFactor:
+        field = "recovery_code" if recovery else "code"
+        message = "That code is not right. Check it and try again."
+        errors = FormErrors(message, {field: message})
+        return _code_form(
+            request, surface, challenge, methods, next_url, errors, 401, recovery is not None
+        )
+    except TooManyAttempts as error:
+        response = _code_form(
+            request, surface, challenge, methods, next_url, FormErrors(error.detail), 429
+        )
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
+    except DeviceLimit as error:
+        return sign_in_form(
+            request, surface, next_url=next_url, errors=FormErrors(error.detail), status=409
+        )
+    except InvalidChallenge:
+        errors = FormErrors("That sign-in took too long or was already used. Start again.")
+        return sign_in_form(request, surface, next_url=next_url, errors=errors, status=400)
     send_later(request, session_cookies(request, surface, pair, ports.policy))
     return go_to(request, local_path(next_url, surface.url("/profiles")))
 
@@ -180,7 +226,7 @@ async def _start_session(
         email=email,
         password=password,
         device_type=surface.device_type,
-        device_name=_device_name(ports, surface, user_agent),
+        device_name=device_name_for(ports, surface, user_agent),
         device_id=device_id,
         device_secret=device_secret,
         ip=ip,
@@ -188,7 +234,7 @@ async def _start_session(
     )
 
 
-def _device_name(ports: Ports, surface: Surface, user_agent: str | None) -> str | None:
+def device_name_for(ports: Ports, surface: Surface, user_agent: str | None) -> str | None:
     """A browser is named from its User-Agent; the TV app says it is one ("TV app (Chrome on
     Linux)"), so nobody mistakes it for a laptop in the device list."""
     if surface.device_type is not DeviceType.SMART_TV:
@@ -219,6 +265,28 @@ def sign_in_form(
         errors=errors or FormErrors(),
         # Where a TV sends its viewer to reset a password: typed on a phone or a computer.
         forgot_url=f"{_public_url(request)}/forgot-password",
+    )
+
+
+def _code_form(
+    request: Request[Any, Any, Any],
+    surface: Surface,
+    challenge: str,
+    methods: list[str],
+    next_url: str | None,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    recovery: bool = False,
+) -> Response[Any]:
+    return page(
+        request,
+        surface.template("sign_in_second_step.html"),
+        status=status,
+        challenge=challenge,
+        methods=methods,
+        next_url=local_path(next_url, "") or None,
+        errors=errors or FormErrors(),
+        recovery=recovery,
     )
 
 

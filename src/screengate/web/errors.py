@@ -15,7 +15,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from screengate.api.problems import http_error as http_problem
 from screengate.api.problems import retry_after, status_of
-from screengate.domain.errors import DomainError, InvalidToken, ServerBusy, SignedOut
+from screengate.domain.errors import (
+    DomainError,
+    InvalidToken,
+    ReauthRequired,
+    ServerBusy,
+    SignedOut,
+)
+from screengate.web.confirm import asked_to_confirm
 from screengate.web.cookies import cleared_cookies
 from screengate.web.deps import GrownUpNeeded
 from screengate.web.forms import local_path
@@ -82,6 +89,11 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         response.headers.update(retry_after(error))
         return response
 
+    def reauth_required(request: Request[Any, Any, Any], error: ReauthRequired) -> Response[Any]:
+        if wants_json(request) or surface is TV:
+            return domain_error(request, error)
+        return asked_to_confirm(request, error)
+
     def forbidden(
         request: Request[Any, Any, Any], error: PermissionDeniedException
     ) -> Response[Any]:
@@ -134,6 +146,7 @@ def handlers_for(surface: Surface) -> ExceptionHandlersMap:
         SignedOut: signed_out,
         NotSignedIn: not_signed_in,
         GrownUpNeeded: grown_up_needed,
+        ReauthRequired: reauth_required,
         InvalidToken: not_signed_in,
         DomainError: domain_error,
         PermissionDeniedException: forbidden,

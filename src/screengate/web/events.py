@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 from litestar import Request, get
@@ -16,7 +16,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from screengate.budget import REPLACED_DATA, EventStreamBudget
 from screengate.domain.errors import InvalidToken, SignedOut
-from screengate.domain.notices import NoticeKind
+from screengate.domain.notices import Notice, NoticeKind
 from screengate.domain.sessions import Principal
 from screengate.ports import Ports
 from screengate.services.events import close_events, open_events
@@ -32,10 +32,15 @@ RECONNECT_MS = 1000
 
 
 async def wait_for_sign_out(
-    ports: Ports, principal: Principal, *, within: float = MAX_STREAM_SECONDS
+    ports: Ports,
+    principal: Principal,
+    *,
+    within: float = MAX_STREAM_SECONDS,
+    on_notice: Callable[[Notice], None] | None = None,
 ) -> SignedOut | Literal["replaced"] | None:
     """The sign-out of this session; "replaced" when newer streams of this browser (its other
-    tabs) took this one's place; None when the stream should just end and reconnect."""
+    tabs) took this one's place; None when the stream should just end and reconnect. Other
+    news for the page (who can get in changed) goes to `on_notice` meanwhile."""
     try:
         listener = await open_events(ports, principal, None)
     except SignedOut as signed_out:
@@ -49,6 +54,8 @@ async def wait_for_sign_out(
             notice = await listener.next(left)
             if notice is not None and notice.kind is NoticeKind.SIGNED_OUT:
                 return SignedOut(str(notice.data.get("reason")), notice.at)
+            if notice is not None and notice.kind is NoticeKind.SECURITY_CHANGED and on_notice:
+                on_notice(notice)
             if listener.replaced:
                 return "replaced"
         return None
@@ -88,11 +95,20 @@ async def _watch(
     ports: Ports, viewer: Viewer, surface: Surface, ip: str | None
 ) -> AsyncIterator[ServerSentEventMessage]:
     yield ServerSentEventMessage(data=None, comment="watching", retry=RECONNECT_MS)
-    watcher = asyncio.ensure_future(wait_for_sign_out(ports, viewer.principal))
+    news: asyncio.Queue[Notice] = asyncio.Queue()
+    watcher = asyncio.ensure_future(
+        wait_for_sign_out(ports, viewer.principal, on_notice=news.put_nowait)
+    )
+    heard = asyncio.ensure_future(news.get())
     try:
         while not watcher.done():
-            await asyncio.wait({watcher}, timeout=KEEPALIVE_SECONDS)
-            if not watcher.done():
+            await asyncio.wait(
+                {watcher, heard}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            if heard.done():
+                yield _security_changed(heard.result())
+                heard = asyncio.ensure_future(news.get())
+            elif not watcher.done():
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
         outcome = watcher.result()
         if isinstance(outcome, SignedOut):
@@ -102,6 +118,13 @@ async def _watch(
             yield ServerSentEventMessage(event="replaced", data=json.dumps(REPLACED_DATA))
     finally:
         watcher.cancel()
+        heard.cancel()
+
+
+def _security_changed(notice: Notice) -> ServerSentEventMessage:
+    """Who can get in changed (two-step, passkeys, recovery codes): the page says so."""
+    data = {"change": notice.data.get("change"), "detail": notice.data.get("detail")}
+    return ServerSentEventMessage(event="security_changed", data=json.dumps(data))
 
 
 def _signed_out(surface: Surface, error: SignedOut | None) -> ServerSentEventMessage:

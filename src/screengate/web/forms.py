@@ -37,7 +37,18 @@ async def form_of(request: Request[Any, Any, Any]) -> dict[str, str]:
     for key, value in form.multi_items():
         if isinstance(value, str) and key not in values:
             values[key] = value[:MAX_FIELD]
+    # For the error mapping, which cannot await: "confirm it's you" sends the form on again.
+    request.scope.setdefault("state", {})[SUBMITTED] = values
     return values
+
+
+SUBMITTED = "screengate_form"
+
+
+def submitted_form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """What form_of() read from this request, if it read one."""
+    found = request.scope.get("state", {}).get(SUBMITTED)
+    return dict(found) if isinstance(found, dict) else {}
 
 
 # A path on this site, in characters no browser strips, folds or reads as a host: one slash

@@ -117,7 +117,8 @@ def describe(event: SecurityEvent) -> str:
             return f"Account created on the {detail.get('plan', '')} plan".replace("  ", " ")
         case EventKind.SIGNED_IN:
             fresh = " (a new device)" if detail.get("new_device") else ""
-            return f"Signed in on {device}{fresh}"
+            how = _METHODS.get(str(detail.get("second_factor") or detail.get("method")))
+            return f"Signed in on {device}{fresh}" + (f" with {how}" if how else "")
         case EventKind.SIGN_IN_FAILED:
             return "Failed sign-in: wrong password"
         case EventKind.SIGNED_OUT:
@@ -168,7 +169,39 @@ def describe(event: SecurityEvent) -> str:
             return f"Email changed from {detail.get('from')} to {detail.get('to')}"
     if event.kind in _CODE_WORDS:
         return _code_line(event)
-    return str(event.kind).replace("_", " ").capitalize()  # kinds added later still read
+    # Kinds added later still read.
+    return _two_step_line(event) or str(event.kind).replace("_", " ").capitalize()
+
+
+_METHODS = {"totp": "a code", "recovery_code": "a recovery code", "passkey": "a passkey"}
+
+
+def _two_step_line(event: SecurityEvent) -> str | None:
+    """Two-step sign-in's lines of the security log."""
+    detail, device = event.detail, event.device_name or "a device"
+    method = _METHODS.get(str(detail.get("method")), "the password")
+    match event.kind:
+        case EventKind.TWO_STEP_ENABLED:
+            return "Two-step sign-in turned on"
+        case EventKind.TWO_STEP_DISABLED:
+            by = " by customer support" if detail.get("by") == "operator" else ""
+            return f"Two-step sign-in turned off{by}"
+        case EventKind.RECOVERY_CODES_REGENERATED:
+            return "New recovery codes made; the old ones stopped working"
+        case EventKind.RECOVERY_CODE_USED:
+            return f"A recovery code was used to sign in ({detail.get('codes_left')} left)"
+        case EventKind.SECOND_FACTOR_FAILED:
+            what = "recovery code" if detail.get("method") == "recovery_code" else "code"
+            return f"Failed sign-in: wrong {what}"
+        case EventKind.PASSKEY_ADDED:
+            return f"Passkey {detail.get('passkey_name')} added"
+        case EventKind.PASSKEY_REMOVED:
+            return f"Passkey {detail.get('passkey_name')} removed"
+        case EventKind.REAUTHENTICATED:
+            return f"Confirmed it's you with {method} on {device}"
+        case EventKind.REAUTH_FAILED:
+            return f"Wrong answer to Confirm it's you on {device}"
+    return None
 
 
 _MAILS = {

@@ -19,6 +19,7 @@ SUBJECTS = {
     MailKind.SIGNED_OUT_EVERYWHERE: "You signed out of all devices",
     MailKind.EMAIL_CHANGE_CONFIRM: "Confirm your new email address",
     MailKind.EMAIL_CHANGED: "Your screengate email was changed",
+    MailKind.SECURITY_CHANGED: "A change to how your screengate account is protected",
 }
 
 

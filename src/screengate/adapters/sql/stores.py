@@ -27,9 +27,12 @@ from screengate.adapters.sql.tables import (
     device_authorizations,
     devices,
     downloads,
+    passkeys,
     profiles,
+    recovery_codes,
     security_events,
     sessions,
+    sign_in_challenges,
     streams,
 )
 from screengate.domain.accounts import Account
@@ -49,6 +52,7 @@ from screengate.domain.sessions import (
     SignOutScope,
 )
 from screengate.domain.streams import Stream, StreamEndReason
+from screengate.domain.two_step import Challenge, ChallengeKind, Passkey, PendingDevice
 
 
 class SqlStore:
@@ -590,6 +594,158 @@ class SqlDownloadStore(SqlStore):
         )
 
 
+class SqlTwoStepStore(SqlStore):
+    async def replace_recovery_codes(
+        self, account_id: AccountId, code_hashes: Sequence[str], at: datetime
+    ) -> None:
+        await self._connection.execute(
+            delete(recovery_codes).where(recovery_codes.c.account_id == account_id)
+        )
+        if code_hashes:
+            rows = [
+                {"account_id": account_id, "code_hash": h, "created_at": at} for h in code_hashes
+            ]
+            await self._connection.execute(insert(recovery_codes), rows)
+
+    async def use_recovery_code(self, account_id: AccountId, code_hash: str, at: datetime) -> bool:
+        result = await self._connection.execute(
+            update(recovery_codes)
+            .where(
+                recovery_codes.c.account_id == account_id,
+                recovery_codes.c.code_hash == code_hash,
+                recovery_codes.c.used_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+        return result.rowcount == 1
+
+    async def recovery_codes_left(self, account_id: AccountId) -> int:
+        query = select(func.count()).where(
+            recovery_codes.c.account_id == account_id, recovery_codes.c.used_at.is_(None)
+        )
+        return int((await self._connection.execute(query)).scalar_one())
+
+    async def add_challenge(self, challenge: Challenge) -> None:
+        await self._connection.execute(
+            insert(sign_in_challenges).values(_challenge_values(challenge))
+        )
+
+    async def challenge(self, token_hash: str) -> Challenge | None:
+        query = select(sign_in_challenges).where(sign_in_challenges.c.token_hash == token_hash)
+        row = (await self._connection.execute(query)).one_or_none()
+        return _challenge(row) if row else None
+
+    async def save_challenge(self, challenge: Challenge) -> None:
+        await self._connection.execute(
+            update(sign_in_challenges)
+            .where(sign_in_challenges.c.token_hash == challenge.token_hash)
+            .values(_challenge_values(challenge))
+        )
+
+    async def prune_challenges(self, before: datetime) -> int:
+        result = await self._connection.execute(
+            delete(sign_in_challenges).where(sign_in_challenges.c.expires_at < before)
+        )
+        return result.rowcount
+
+    async def add_passkey(self, passkey: Passkey) -> None:
+        await self._connection.execute(insert(passkeys).values(_passkey_values(passkey)))
+
+    async def passkeys(self, account_id: AccountId) -> list[Passkey]:
+        query = (
+            select(passkeys)
+            .where(passkeys.c.account_id == account_id)
+            .order_by(passkeys.c.created_at, passkeys.c.id)
+        )
+        return [_passkey(row) for row in await self._connection.execute(query)]
+
+    async def passkey_by_credential(self, credential_id: str) -> Passkey | None:
+        query = select(passkeys).where(passkeys.c.credential_id == credential_id)
+        row = (await self._connection.execute(query)).one_or_none()
+        return _passkey(row) if row else None
+
+    async def save_passkey(self, passkey: Passkey) -> None:
+        await self._connection.execute(
+            update(passkeys).where(passkeys.c.id == passkey.id).values(_passkey_values(passkey))
+        )
+
+    async def delete_passkey(self, account_id: AccountId, passkey_id: str) -> bool:
+        result = await self._connection.execute(
+            delete(passkeys).where(passkeys.c.id == passkey_id, passkeys.c.account_id == account_id)
+        )
+        return result.rowcount == 1
+
+
+def _challenge_values(challenge: Challenge) -> dict[str, Any]:
+    device = challenge.device
+    return {
+        "token_hash": challenge.token_hash,
+        "kind": challenge.kind.value,
+        "account_id": challenge.account_id,
+        "session_id": challenge.session_id,
+        "created_at": challenge.created_at,
+        "expires_at": challenge.expires_at,
+        "device_type": device.type if device else None,
+        "device_name": device.name if device else None,
+        "device_id": device.device_id if device else None,
+        "user_agent": device.user_agent if device else None,
+        "device_secret_hash": device.secret_hash if device else None,
+        "webauthn": challenge.webauthn,
+        "failures": challenge.failures,
+        "used_at": challenge.used_at,
+    }
+
+
+def _challenge(row: Row[Any]) -> Challenge:
+    device = None
+    if row.device_type is not None:
+        device = PendingDevice(
+            row.device_type,
+            row.device_name,
+            row.device_id,
+            row.user_agent,
+            row.device_secret_hash,
+        )
+    return Challenge(
+        token_hash=row.token_hash,
+        kind=ChallengeKind(row.kind),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        account_id=AccountId(row.account_id) if row.account_id else None,
+        session_id=SessionId(row.session_id) if row.session_id else None,
+        device=device,
+        webauthn=row.webauthn,
+        failures=row.failures,
+        used_at=row.used_at,
+    )
+
+
+def _passkey_values(passkey: Passkey) -> dict[str, Any]:
+    return {
+        "id": passkey.id,
+        "account_id": passkey.account_id,
+        "credential_id": passkey.credential_id,
+        "public_key": passkey.public_key,
+        "sign_count": passkey.sign_count,
+        "name": passkey.name,
+        "created_at": passkey.created_at,
+        "last_used_at": passkey.last_used_at,
+    }
+
+
+def _passkey(row: Row[Any]) -> Passkey:
+    return Passkey(
+        id=row.id,
+        account_id=AccountId(row.account_id),
+        credential_id=row.credential_id,
+        public_key=row.public_key,
+        sign_count=row.sign_count,
+        name=row.name,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+    )
+
+
 def _account_values(account: Account) -> dict[str, Any]:
     return {
         "id": account.id,
@@ -600,6 +756,8 @@ def _account_values(account: Account) -> dict[str, Any]:
         "password_changed_at": account.password_changed_at,
         "totp_secret": account.totp_secret,
         "failed_sign_ins": account.failed_sign_ins,
+        "totp_confirmed_at": account.totp_confirmed_at,
+        "totp_last_step": account.totp_last_step,
         "password_reset_required": account.password_reset_required,
     }
 
@@ -614,6 +772,8 @@ def _account(row: Row[Any]) -> Account:
         password_changed_at=row.password_changed_at,
         totp_secret=row.totp_secret,
         failed_sign_ins=row.failed_sign_ins,
+        totp_confirmed_at=row.totp_confirmed_at,
+        totp_last_step=row.totp_last_step,
         password_reset_required=row.password_reset_required,
     )
 
@@ -712,6 +872,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "location": session.location,
         "signed_out_at": session.signed_out_at,
         "sign_out_reason": reason.value if reason else None,
+        "proven_at": session.proven_at,
         "signed_in_until": session.signed_in_until,
     }
 
@@ -730,6 +891,7 @@ def _session(row: Row[Any]) -> Session:
         sign_out_reason=SignOutReason(reason) if reason else None,
         told_at=row.told_at,
         confirmed_at=row.confirmed_at,
+        proven_at=row.proven_at,
         signed_in_until=row.signed_in_until,
     )
 

@@ -72,6 +72,8 @@ accounts = Table(
     Column("password_changed_at", UtcDateTime, nullable=False),
     Column("totp_secret", String, nullable=True),
     Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    Column("totp_confirmed_at", UtcDateTime, nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),
     # "This wasn't me": password sign-in is refused until the password is reset.
     Column("password_reset_required", Boolean, nullable=False, server_default=false()),
 )
@@ -141,6 +143,7 @@ sessions = Table(
     Column("sign_out_reason", String, nullable=True),
     Column("told_at", UtcDateTime, nullable=True),
     Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("proven_at", UtcDateTime, nullable=True),
     # A temporary sign-in's hard end ("Sign in until..."); null for "Keep signed in".
     Column("signed_in_until", UtcDateTime, nullable=True),
 )
@@ -375,6 +378,61 @@ presence = Table(
     Column("instance_id", String, primary_key=True),
     # Epoch milliseconds: the instance refreshes its rows well before this.
     Column("until_ms", BigInteger, nullable=False),
+)
+
+# Two-step sign-in (migration 0011). Recovery codes: only their hashes, each spent once.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("code_hash", String, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+)
+
+# Between the password and the second step, and the passkey ceremonies: minutes old, single use.
+sign_in_challenges = Table(
+    "sign_in_challenges",
+    metadata,
+    Column("token_hash", String, primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("account_id", String, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    Column("session_id", String, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("device_type", String, nullable=True),
+    Column("device_name", String, nullable=True),
+    Column("device_id", String, nullable=True),
+    Column("user_agent", Text, nullable=True),
+    Column("device_secret_hash", String, nullable=True),
+    Column("webauthn", String, nullable=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("used_at", UtcDateTime, nullable=True),
+    Index("ix_sign_in_challenges_expires_at", "expires_at"),
+)
+
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column(
+        "account_id",
+        String,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("credential_id", String, nullable=False, unique=True),
+    Column("public_key", Text, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("name", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Index("ix_passkeys_account_id", "account_id"),
 )
 
 # Mail waiting to be sent, written in the transaction of the change that causes it.

@@ -23,6 +23,7 @@ from screengate.adapters.sql.stores import (
     SqlSecurityLog,
     SqlSessionStore,
     SqlStreamStore,
+    SqlTwoStepStore,
 )
 from screengate.adapters.sql.tables import accounts, sessions, streams
 from screengate.domain.ids import AccountId, SessionId, StreamId
@@ -38,6 +39,7 @@ from screengate.ports import (
     SecurityLog,
     SessionStore,
     StreamStore,
+    TwoStepStore,
 )
 
 __all__ = [
@@ -65,6 +67,7 @@ class SqlUnitOfWork:
     events: SecurityLog
     streams: StreamStore
     downloads: DownloadStore
+    two_step: TwoStepStore
     outbox: Outbox
     links: LinkStore
     device_authorizations: DeviceAuthorizationStore
@@ -115,6 +118,7 @@ class SqlUnitOfWork:
         self.events = SqlSecurityLog(connection)
         self.streams = SqlStreamStore(connection)
         self.downloads = SqlDownloadStore(connection)
+        self.two_step = SqlTwoStepStore(connection)
         self.outbox = SqlOutbox(connection)
         self.links = SqlLinkStore(connection)
         self.device_authorizations = SqlDeviceAuthorizationStore(connection)

@@ -26,6 +26,19 @@
         var data = JSON.parse(event.data);
         window.location.replace(data.location);
       });
+      // Who can get in changed (two-step turned off, a passkey removed, new recovery codes):
+      // every open page of the account says so, at the top.
+      source.addEventListener("security_changed", function (event) {
+        var data = JSON.parse(event.data);
+        var main = document.querySelector("main");
+        if (!main || !data.detail) return;
+        var note = document.getElementById("security-changed") || document.createElement("div");
+        note.id = "security-changed";
+        note.className = "notice";
+        note.setAttribute("role", "status");
+        note.textContent = data.detail + " If that was not you, change your password now.";
+        main.insertBefore(note, main.firstChild);
+      });
       // This browser keeps a few streams; newer tabs took this one's place. Reconnecting now
       // would only push out another tab: listen again when this page is looked at.
       source.addEventListener("replaced", function () {
@@ -42,6 +55,15 @@
     // A form this page submits answers for itself (e.g. "You signed out of all 3 devices"):
     // its own sign-out, pushed at once, must not race that answer to the screen.
     document.addEventListener("submit", function () { source.close(); }, true);
+  }
+
+  // Passkeys: their script only where a page offers one, and only once the page is shown
+  // (fetched after it, so the sign-in page a signed-out device lands on is not kept waiting).
+  if (window.PublicKeyCredential &&
+      document.querySelector("[data-passkey-sign-in], [data-passkey-add], [data-passkey-reauth]")) {
+    var passkeys = document.createElement("script");
+    passkeys.src = "/static/passkeys.js";
+    document.head.appendChild(passkeys);
   }
 
   // The player: a heartbeat every interval keeps the screen; leaving the page gives it back.
