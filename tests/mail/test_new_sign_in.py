@@ -34,11 +34,25 @@ def test_neither_the_first_device_nor_a_known_one_is_an_alert(
 ) -> None:
     account = sign_up(client)
     phone = sign_in(client, account, "Ana's phone", "phone")
-    sign_in(client, account, "Ana's phone", "phone", device_id=phone.device_id)
+    sign_in(
+        client,
+        account,
+        "Ana's phone",
+        "phone",
+        device_id=phone.device_id,
+        device_secret=phone.device_secret,
+    )
     tv = sign_in(client, account, "Living Room TV", "smart_tv")
     inbox.wait_for(account.email, subject=ALERT)
     # The TV signs in again as itself, under a new name: still a device the account knows.
-    sign_in(client, account, "Bedroom TV", "smart_tv", device_id=tv.device_id)
+    sign_in(
+        client,
+        account,
+        "Bedroom TV",
+        "smart_tv",
+        device_id=tv.device_id,
+        device_secret=tv.device_secret,
+    )
     time.sleep(0.5)
     alerts = [m.subject for m in inbox.to(account.email) if ALERT in m.subject]
     assert alerts == ["New sign-in on Living Room TV"]
