@@ -155,3 +155,7 @@ def to_email_and_password(page: Page) -> None:
     expect(choice).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_label("Email", exact=True)).to_be_visible()
+    # Typing may start only once the page's script has put the focus on the keys: a key pressed
+    # before that is lost (CI saw "iewer-…@example.com" for "viewer-…").
+    keys = page.get_by_role("region", name="On-screen keyboard")
+    expect(keys.locator(":focus")).to_have_count(1)
